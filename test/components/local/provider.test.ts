@@ -100,7 +100,7 @@ for (const broker of brokers) {
       const ins = await inputs("s3", 1000000);
       const outs = await create(ins);
       assert.equal((await varz(outs)).max_payload, 1000000);
-      const news = { ...ins, config: configText("s3", ins.ports, 2000000) };
+      const news = { ...ins, config: configText("s3", { client: ins.ports.client, monitor: ins.ports.monitor! }, 2000000) };
       const diff = await provider.diff!(`${dir}#s3`, outs, news);
       assert.equal(diff.changes, true);
       assert.deepEqual(diff.replaces, []);

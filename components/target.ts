@@ -1,0 +1,65 @@
+/**
+ * The contract between the platform-neutral components (SuperCluster, Cluster, LeafNode) and
+ * one platform (local processes, AWS, GCP, Kubernetes), each in its own folder.
+ *
+ * Deployment runs in two phases because configs name peers' addresses and addresses come
+ * from the platform: first every target `allocate`s addresses (and, locally, ports) for the
+ * servers it hosts; then the configs are rendered from all addresses at once; then each
+ * target `deploy`s its servers with their configs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterModel, LeafNodeModel, Ports, ServerAddress, TargetKind } from "./topology/model";
+
+/** A cluster or a leaf node: what a target deploys. */
+export type NodeGroup = ClusterModel | LeafNodeModel;
+
+/** Phase 1 result for one group. */
+export interface Allocation {
+  /** Server name -> how peers reach it (Outputs for cloud addresses known only after create). */
+  addresses: Record<string, ServerAddress<pulumi.Input<string>>>;
+  /**
+   * Server name -> the ports it will really use, when the target moves them (the local
+   * target does for tests and port clashes). Absent: the model's ports stand.
+   */
+  ports?: Record<string, Ports>;
+  /** Listen host per server for the renderer (default: the target's own). */
+  listenHosts?: Record<string, string>;
+}
+
+/** One deployed server as the components report it. */
+export interface DeployedServer {
+  name: string;
+  /** `nats://host:port` clients use. */
+  clientUrl: pulumi.Output<string>;
+  /** `http://host:port` of the monitoring endpoint, when the server has one. */
+  monitorUrl?: pulumi.Output<string>;
+  /** The resource(s) that make the server real, for dependsOn. */
+  resources: pulumi.Resource[];
+}
+
+/** Phase 2 input for one group. */
+export interface DeployRequest {
+  group: NodeGroup;
+  /** Server name -> rendered config text (a secret Output: configs carry passwords). */
+  configs: Record<string, pulumi.Output<string>>;
+  /** The group's ports after allocation. */
+  ports: Record<string, Ports>;
+  /** The component the servers are children of; children are named `${prefix}-...`. */
+  parent: pulumi.Resource;
+  prefix: string;
+}
+
+/** One platform. Implementations must register nothing outside `allocate`/`deploy`'s parents. */
+export interface Target {
+  readonly kind: TargetKind;
+  /**
+   * Phase 1. `parent` is the SuperCluster: address resources (EIPs, static IPs, Services)
+   * are created under it so they exist before any config is rendered.
+   */
+  allocate(group: NodeGroup, parent: pulumi.Resource, prefix: string): Allocation;
+  /** Phase 2: create the servers of `req.group`. */
+  deploy(req: DeployRequest): DeployedServer[];
+}
+
+/** Targets by kind; a topology may only use kinds present here. */
+export type TargetRegistry = Partial<Record<TargetKind, Target>>;
