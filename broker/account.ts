@@ -1,0 +1,17 @@
+/**
+ * An account: its own subject space. Clients of one account never see another's messages
+ * except through exports/imports (added by the security work).
+ */
+import { Sublist } from "./sublist";
+import type { ClientSub } from "./client";
+
+export class Account {
+  readonly sublist = new Sublist<ClientSub>();
+  /** Connections bound to this account (clients now; leaf connections later). */
+  clients = 0;
+  constructor(readonly name: string) {}
+}
+
+/** nats-server's name for the global account every client lands in without accounts. */
+export const GLOBAL_ACCOUNT = "$G";
+export const SYSTEM_ACCOUNT = "$SYS";

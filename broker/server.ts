@@ -1,0 +1,513 @@
+/**
+ * The broker: listeners, connections, accounts and their subject indexes, delivery, flush
+ * batching, reload and lame duck. The embedding API (`new Server(opts)`) and the
+ * `natsfleet-server` executable share it.
+ */
+import * as net from "net";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EventEmitter } from "events";
+import { createServer as createServerKey } from "@nats-io/nkeys";
+import { ServerOptions, withDefaults, DEFAULT_AUTH_TIMEOUT } from "./options";
+import { Logger } from "./log";
+import { Client, ClientSub, ConnectOptions, CloseReason } from "./client";
+import { Account, GLOBAL_ACCOUNT } from "./account";
+import { InMsg } from "./message";
+import * as auth from "./auth";
+import { VERSION, PROTOCOL_VERSION } from "./version";
+
+/** Counters reported by /varz and /metrics. */
+export interface ServerStats {
+  inMsgs: number;
+  outMsgs: number;
+  inBytes: number;
+  outBytes: number;
+  slowConsumers: number;
+  totalConnections: number;
+}
+
+/** What /connz shows of a closed connection. */
+export interface ClosedClient {
+  cid: number;
+  ip: string;
+  port: number;
+  start: number;
+  stop: number;
+  lastActivity: number;
+  rtt: number;
+  inMsgs: number;
+  outMsgs: number;
+  inBytes: number;
+  outBytes: number;
+  subscriptions: string[];
+  name?: string;
+  lang?: string;
+  version?: string;
+  account: string;
+  user?: string;
+  reason: CloseReason;
+}
+
+/** Optional pieces started alongside the server (monitoring); kept pluggable to avoid a cycle. */
+export interface ServerAddon {
+  start(server: Server): Promise<void>;
+  /** Called after a successful reload. */
+  reloaded?(server: Server): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAX_CLOSED = 10000;
+
+export class Server extends EventEmitter {
+  opts: ServerOptions;
+  readonly log: Logger;
+  readonly id: string;
+  readonly name: string;
+  readonly startTime = new Date();
+  configLoadTime = new Date();
+  readonly globalAccount = new Account(GLOBAL_ACCOUNT);
+  readonly accounts = new Map<string, Account>([[GLOBAL_ACCOUNT, this.globalAccount]]);
+  readonly clients = new Map<number, Client>();
+  readonly closed: ClosedClient[] = [];
+  readonly stats: ServerStats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0, slowConsumers: 0, totalConnections: 0 };
+  /** Connections with output pending this event-loop turn. */
+  dirty: Client[] = [];
+  /** Pause producers once a receiver's socket holds this much unsent data. */
+  stallThreshold: number;
+  /** The connection whose input is being processed (for producer stalls). */
+  current: Client | null = null;
+  /** Port actually bound for clients (after -1/0). */
+  port = 0;
+  /** Monitoring ports actually bound (0 when off), set by the monitoring addon. */
+  httpPort = 0;
+  httpsPort = 0;
+  lameDuck = false;
+  readonly addons: ServerAddon[] = [];
+
+  private listener: net.Server | null = null;
+  private nextCid = 1;
+  private flushScheduled = false;
+  private running = false;
+  private shuttingDown: Promise<void> | null = null;
+  private portsFile?: string;
+  private readonly flushAll = () => this.flushDirty();
+
+  constructor(options: Partial<ServerOptions> = {}, logger?: Logger) {
+    super();
+    this.opts = withDefaults(options);
+    this.log = logger ?? new Logger({ debug: this.opts.debug, trace: this.opts.trace, logtime: this.opts.logtime, file: this.opts.logFile });
+    this.id = createServerKey().getPublicKey();
+    this.name = this.opts.serverName || this.id;
+    this.stallThreshold = Math.min(this.opts.maxPending / 2, 4 * 1024 * 1024);
+    for (const acc of this.opts.accounts) this.accounts.set(acc.name, new Account(acc.name));
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  /** Bind listeners and start accepting. Resolves when clients can connect. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const o = this.opts;
+    this.log.info(`Starting natsfleet-server`);
+    this.log.info(`  Version:  ${VERSION} (nats-server protocol ${PROTOCOL_VERSION})`);
+    this.log.info(`  Node:     ${process.version}`);
+    this.log.info(`  Name:     ${this.name}`);
+    this.log.info(`  ID:       ${this.id}`);
+    if (o.configFile) this.log.info(`Using configuration file: ${o.configFile}`);
+    for (const u of o.unsupported) this.log.warn(`"${u.key}" is not supported by natsfleet-server yet; ignored`);
+    const listener = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", reject);
+      listener.listen(o.port <= 0 ? 0 : o.port, o.host, () => {
+        listener.removeListener("error", reject);
+        resolve();
+      });
+    });
+    listener.on("error", (err) => this.log.error(`Client listener error: ${err.message}`));
+    this.listener = listener;
+    this.port = (listener.address() as net.AddressInfo).port;
+    this.running = true;
+    for (const addon of this.addons) await addon.start(this);
+    this.log.info(`Listening for client connections on ${hostPort(o.host, this.port)}`);
+    this.writePidFile();
+    this.writePortsFile();
+    this.log.info(`Server is ready`);
+    this.emit("ready");
+  }
+
+  /** `nats://host:port` a local client can use (wildcard listen hosts become loopback). */
+  clientURL(): string {
+    const h = this.opts.host === "0.0.0.0" || this.opts.host === "::" || this.opts.host === "" ? "127.0.0.1" : this.opts.host;
+    return `nats://${hostPort(h, this.port)}`;
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Stop accepting, close every connection and listener. Idempotent. */
+  shutdown(): Promise<void> {
+    if (!this.shuttingDown) this.shuttingDown = this.doShutdown();
+    return this.shuttingDown;
+  }
+
+  private async doShutdown(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.log.info(`Initiating Shutdown...`);
+    const listener = this.listener;
+    this.listener = null;
+    const closing = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
+    for (const c of [...this.clients.values()]) c.close("Server Shutdown");
+    await closing;
+    for (const addon of this.addons) await addon.close();
+    this.removeFiles();
+    this.log.info(`Server Exiting..`);
+    this.log.close();
+    this.emit("shutdown");
+  }
+
+  /**
+   * Lame-duck mode: stop accepting, tell protocol-1 clients (`ldm` INFO) so they move to other
+   * servers, then close the rest spread over the lame-duck duration, then shut down.
+   */
+  async enterLameDuckMode(): Promise<void> {
+    if (this.lameDuck || !this.running) return;
+    this.lameDuck = true;
+    const o = this.opts;
+    this.log.info(`Entering lame duck mode, stop accepting new clients`);
+    const listener = this.listener;
+    this.listener = null;
+    if (listener) listener.close();
+    const info = this.infoLine({ ldm: true });
+    for (const c of this.clients.values()) {
+      c.sendAsyncInfo(info);
+    }
+    this.scheduleFlush();
+    const grace = Math.min(o.lameDuckGracePeriod, o.lameDuckDuration);
+    await sleep(grace);
+    const clients = [...this.clients.values()];
+    const window = Math.max(0, o.lameDuckDuration - grace);
+    if (clients.length > 0) {
+      this.log.info(`Closing existing clients`);
+      // Spread closes so the cluster is not hit by every reconnect at once.
+      const batches = Math.max(1, Math.min(clients.length, Math.floor(window / 10) || 1));
+      const perBatch = Math.ceil(clients.length / batches);
+      const pause = batches > 1 ? window / batches : 0;
+      for (let i = 0; i < clients.length; i += perBatch) {
+        for (const c of clients.slice(i, i + perBatch)) c.close("Server Shutdown");
+        this.scheduleFlush();
+        if (pause > 0 && i + perBatch < clients.length) await sleep(pause);
+      }
+    }
+    await this.shutdown();
+  }
+
+  // ---- connections -----------------------------------------------------------------------------
+
+  private accept(sock: net.Socket): void {
+    if (!this.running || this.lameDuck) {
+      sock.destroy();
+      return;
+    }
+    sock.setNoDelay(true);
+    const cid = this.nextCid++;
+    const ip = stripV4Mapped(sock.remoteAddress ?? "");
+    const c = new Client(this, sock, cid, ip, sock.remotePort ?? 0);
+    this.stats.totalConnections++;
+    if (this.clients.size >= this.opts.maxConnections) {
+      c.out.ascii(this.infoLineFor(c));
+      c.sendErr("maximum connections exceeded");
+      this.log.error(`${c.describe()} - maximum connections exceeded`);
+      c.close("Maximum Connections Exceeded");
+      return;
+    }
+    this.clients.set(cid, c);
+    this.log.debug(`${c.describe()} - Client connection created`);
+    c.start_();
+  }
+
+  clientClosed(c: Client): void {
+    if (!this.clients.delete(c.cid)) return;
+    this.log.debug(`${c.describe()} - Client connection closed: ${c.closeReason}`);
+    this.closed.push({
+      cid: c.cid,
+      ip: c.ip,
+      port: c.port,
+      start: c.start,
+      stop: c.stopTime ?? Date.now(),
+      lastActivity: c.lastActivity,
+      rtt: c.rtt,
+      inMsgs: c.inMsgs,
+      outMsgs: c.outMsgs,
+      inBytes: c.inBytes,
+      outBytes: c.outBytes,
+      subscriptions: [...c.subs.values()].map((s) => s.subject),
+      name: c.opts.name,
+      lang: c.opts.lang,
+      version: c.opts.version,
+      account: c.account.name,
+      user: c.user,
+      reason: c.closeReason ?? "Client Closed",
+    });
+    if (this.closed.length > MAX_CLOSED) this.closed.splice(0, this.closed.length - MAX_CLOSED);
+  }
+
+  authRequired(): boolean {
+    return auth.authRequired(this.opts);
+  }
+
+  authTimeoutMs(): number {
+    return this.opts.authorization?.timeout ?? DEFAULT_AUTH_TIMEOUT;
+  }
+
+  /** Authenticate a CONNECT; returns the account to bind, or undefined to reject. */
+  authenticate(c: Client, o: ConnectOptions): Account | undefined {
+    const r = auth.authenticate(this.opts, o);
+    if (!r) return undefined;
+    c.user = r.user;
+    return r.account ? this.accounts.get(r.account) : this.globalAccount;
+  }
+
+  // ---- interest and delivery -------------------------------------------------------------------
+
+  addSub(acc: Account, sub: ClientSub): void {
+    acc.sublist.insert(sub);
+  }
+
+  removeSub(acc: Account, sub: ClientSub): void {
+    acc.sublist.remove(sub);
+  }
+
+  /**
+   * Deliver a message to every matching subscription of the account: all plain subscribers and
+   * one member of each queue group. Returns how many received it.
+   */
+  routeMessage(from: Client, acc: Account, m: InMsg): number {
+    const r = acc.sublist.match(m.subject);
+    let n = 0;
+    const noEcho = !from.opts.echo;
+    this.current = from;
+    const psubs = r.psubs;
+    for (let i = 0; i < psubs.length; i++) {
+      const sub = psubs[i];
+      if (noEcho && sub.conn === from) continue;
+      if (sub.conn.deliver(sub, m)) n++;
+    }
+    const qsubs = r.qsubs;
+    for (let i = 0; i < qsubs.length; i++) {
+      const group = qsubs[i];
+      const len = group.length;
+      const startAt = len === 1 ? 0 : Math.floor(Math.random() * len);
+      for (let j = 0; j < len; j++) {
+        const sub = group[(startAt + j) % len];
+        if (noEcho && sub.conn === from) continue;
+        if (sub.conn.closed) continue;
+        if (sub.conn.deliver(sub, m)) {
+          n++;
+          break;
+        }
+      }
+    }
+    this.current = null;
+    if (n > 0) {
+      this.stats.outMsgs += n;
+      this.stats.outBytes += n * m.size;
+    }
+    return n;
+  }
+
+  /** One of `c`'s own subscriptions matching `subject` (no-responders replies). */
+  findOwnSub(c: Client, subject: string): ClientSub | undefined {
+    const r = c.account.sublist.match(subject);
+    for (const s of r.psubs) if (s.conn === c) return s;
+    for (const g of r.qsubs) for (const s of g) if (s.conn === c) return s;
+    return undefined;
+  }
+
+  /** Pause the connection being read because `receiver` is backed up; resumed on its drain. */
+  stallProducer(receiver: Client): void {
+    const p = this.current;
+    if (!p || p === receiver || p.closed) return;
+    if (!receiver.stalled) receiver.stalled = [];
+    if (receiver.stalled.includes(p)) return;
+    receiver.stalled.push(p);
+    p.sock.pause();
+    // Never hold a producer for long: a receiver that stays stuck becomes a slow consumer.
+    setTimeout(() => this.resumeStalled(receiver), 100).unref();
+  }
+
+  resumeStalled(receiver: Client): void {
+    const list = receiver.stalled;
+    if (!list) return;
+    receiver.stalled = null;
+    for (const p of list) if (!p.closed) p.sock.resume();
+  }
+
+  scheduleFlush(): void {
+    if (this.flushScheduled || this.dirty.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushAll);
+  }
+
+  private flushDirty(): void {
+    this.flushScheduled = false;
+    const list = this.dirty;
+    this.dirty = [];
+    for (let i = 0; i < list.length; i++) list[i].flush();
+  }
+
+  // ---- INFO ------------------------------------------------------------------------------------
+
+  /** The server INFO fields shared by every client. */
+  infoFields(): Record<string, unknown> {
+    const o = this.opts;
+    const info: Record<string, unknown> = {
+      server_id: this.id,
+      server_name: this.name,
+      version: PROTOCOL_VERSION,
+      proto: 1,
+      go: `natsfleet ${VERSION} node ${process.version}`,
+      host: o.host,
+      port: this.port,
+      headers: true,
+    };
+    if (this.authRequired()) info.auth_required = true;
+    info.max_payload = o.maxPayload;
+    return info;
+  }
+
+  infoLine(extra: Record<string, unknown> = {}): string {
+    return `INFO ${JSON.stringify({ ...this.infoFields(), ...extra })} \r\n`;
+  }
+
+  infoLineFor(c: Client, asyncUpdate = false): string {
+    const extra: Record<string, unknown> = { client_id: c.cid, client_ip: c.ip };
+    if (asyncUpdate && this.lameDuck) extra.ldm = true;
+    return this.infoLine(extra);
+  }
+
+  // ---- reload ----------------------------------------------------------------------------------
+
+  /**
+   * Apply new options (SIGHUP). Host, port and server name cannot change (as in nats-server);
+   * anything else is applied to new and existing connections.
+   */
+  async reload(next: ServerOptions): Promise<string[]> {
+    const old = this.opts;
+    const refused: string[] = [];
+    if (next.host !== old.host) refused.push("host");
+    if (next.port !== old.port && !(next.port <= 0 && old.port <= 0)) refused.push("port");
+    if ((next.serverName ?? "") !== (old.serverName ?? "")) refused.push("server_name");
+    if (refused.length > 0) {
+      throw new Error(`config reload not supported for ${refused.join(", ")}`);
+    }
+    const changed = diffKeys(old, next);
+    this.opts = next;
+    this.configLoadTime = new Date();
+    this.stallThreshold = Math.min(next.maxPending / 2, 4 * 1024 * 1024);
+    this.log.configure({ debug: next.debug, trace: next.trace, logtime: next.logtime, file: next.logFile });
+    for (const acc of next.accounts) if (!this.accounts.has(acc.name)) this.accounts.set(acc.name, new Account(acc.name));
+    for (const c of this.clients.values()) c.parser.maxControlLine = next.maxControlLine;
+    // Clients whose credentials no longer pass are disconnected.
+    if (changed.some((k) => k === "authorization" || k === "accounts" || k === "noAuthUser")) this.recheckAuth();
+    for (const addon of this.addons) await addon.reloaded?.(this);
+    for (const k of changed) this.log.info(`Reloaded: ${k}`);
+    this.log.info(`Reloaded server configuration`);
+    return changed;
+  }
+
+  private recheckAuth(): void {
+    // Credentials are dropped after CONNECT, so a client survives a reload only if its user
+    // still exists in the new configuration (or no auth is required any more).
+    if (!this.authRequired()) return;
+    const o = this.opts;
+    const users = new Set<string>();
+    if (o.authorization?.user) users.add(o.authorization.user);
+    for (const u of o.authorization?.users ?? []) if (u.user) users.add(u.user);
+    for (const a of o.accounts) for (const u of a.users ?? []) if (u.user) users.add(u.user);
+    for (const c of [...this.clients.values()]) {
+      const tokenOnly = !!o.authorization?.token;
+      if (tokenOnly || c.user === undefined || !users.has(c.user)) {
+        c.sendErr("Authorization Violation");
+        c.close("Authentication Expired");
+      }
+    }
+    this.scheduleFlush();
+  }
+
+  // ---- files -----------------------------------------------------------------------------------
+
+  private writePidFile(): void {
+    const f = this.opts.pidFile;
+    if (!f) return;
+    try {
+      fs.writeFileSync(f, String(process.pid));
+    } catch (e) {
+      this.log.error(`Could not write pidfile: ${(e as Error).message}`);
+    }
+  }
+
+  /** `<dir>/<argv0 basename>_<pid>.ports`, the same JSON nats-server writes. */
+  writePortsFile(): void {
+    const dir = this.opts.portsFileDir;
+    if (!dir) return;
+    const host = this.clientURL().slice("nats://".length).replace(/:\d+$/, "");
+    const ports: Record<string, string[]> = { nats: [`nats://${hostPort(host, this.port)}`] };
+    if (this.httpPort) ports.monitoring = [`http://${hostPort(host, this.httpPort)}`];
+    if (this.httpsPort) ports.monitoring = [...(ports.monitoring ?? []), `https://${hostPort(host, this.httpsPort)}`];
+    const exe = path.basename(process.argv[1] ?? "natsfleet-server").replace(/\.js$/, "");
+    const file = path.join(dir, `${exe}_${process.pid}.ports`);
+    try {
+      fs.writeFileSync(file, JSON.stringify(ports));
+      this.portsFile = file;
+    } catch (e) {
+      this.log.error(`Error writing ports file (${file}): ${(e as Error).message}`);
+    }
+  }
+
+  private removeFiles(): void {
+    for (const f of [this.portsFile, this.opts.pidFile]) {
+      if (!f) continue;
+      try {
+        fs.unlinkSync(f);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  /** Numbers for /varz and /metrics that change over time. */
+  usage(): { mem: number; cores: number; cpu: number } {
+    const mem = process.memoryUsage().rss;
+    const cpu = process.cpuUsage();
+    const upSec = (Date.now() - this.startTime.getTime()) / 1000 || 1;
+    return { mem, cores: os.cpus().length, cpu: Math.round(((cpu.user + cpu.system) / 1e6 / upSec) * 10000) / 100 };
+  }
+}
+
+function hostPort(h: string, p: number): string {
+  return h.includes(":") ? `[${h}]:${p}` : `${h}:${p}`;
+}
+
+function stripV4Mapped(ip: string): string {
+  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Top-level option keys whose values differ (for reload logs). */
+function diffKeys(a: ServerOptions, b: ServerOptions): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  const out: string[] = [];
+  for (const k of keys) {
+    if (k === "configFile") continue;
+    const x = (a as unknown as Record<string, unknown>)[k];
+    const y = (b as unknown as Record<string, unknown>)[k];
+    if (JSON.stringify(x) !== JSON.stringify(y)) out.push(k);
+  }
+  return out;
+}
