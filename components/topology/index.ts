@@ -13,4 +13,4 @@ export { render, renderTopology, RenderError } from "./render";
 export type { RenderOptions } from "./render";
 export { localAddresses, localServerNames, resolveSecrets, generatePassword } from "./addresses";
 export { quote } from "./conf-writer";
-export { localPorts, remotePorts, BASE_STRIDE, BASE_SLOTS } from "./ports";
+export { localPorts, remotePorts, withServerPorts, BASE_STRIDE, BASE_SLOTS } from "./ports";

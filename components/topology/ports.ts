@@ -4,7 +4,7 @@
  * deterministically from its position so that re-validating the same declaration always gives
  * the same ports (a changed port would restart a running server).
  */
-import type { Listener, Ports } from "./model";
+import type { ClusterModel, LeafNodeModel, Listener, Ports, Topology } from "./model";
 import { LISTENERS, WELL_KNOWN_PORTS } from "./model";
 
 /** Position of each listener inside a server's block of ten when allocating from a base. */
@@ -53,4 +53,22 @@ export function remotePorts(used: UsedListeners, groupPorts?: Partial<Ports>, ex
   const out = { ...WELL_KNOWN_PORTS };
   for (const l of LISTENERS) out[l] = used[l] ? (explicit?.[l] ?? groupPorts?.[l] ?? WELL_KNOWN_PORTS[l]) : 0;
   return out;
+}
+
+/**
+ * The model with some servers' ports replaced (e.g. free ports picked by a test or a local
+ * runner at start-up). Listeners a server does not open stay 0 whatever is given.
+ */
+export function withServerPorts(model: Topology, ports: Readonly<Record<string, Partial<Ports>>>): Topology {
+  const move = <G extends ClusterModel | LeafNodeModel>(g: G): G => ({
+    ...g,
+    servers: g.servers.map((s) => {
+      const p = ports[s.name];
+      if (!p) return s;
+      const next = { ...s.ports };
+      for (const l of LISTENERS) if (next[l] !== 0 && p[l] !== undefined) next[l] = p[l]!;
+      return { ...s, ports: next };
+    }),
+  });
+  return { ...model, clusters: model.clusters.map(move), leafnodes: model.leafnodes.map(move) };
 }
