@@ -1,0 +1,38 @@
+/**
+ * `LeafNode`: one leaf node group of the topology (servers that connect out to a hub cluster
+ * with leafnode remotes) on one target.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { LeafNodeModel, Ports } from "./topology/model";
+import type { DeployedServer, Target } from "./target";
+import { groupOutputs, GroupOutputs } from "./group";
+
+export interface LeafNodeArgs {
+  model: LeafNodeModel;
+  target: Target;
+  /** Server name -> rendered config (secret). */
+  configs: Record<string, pulumi.Output<string>>;
+  /** Server name -> ports after allocation. */
+  ports: Record<string, Ports>;
+}
+
+export class LeafNode extends pulumi.ComponentResource {
+  /** Client URLs of the leaf node's servers, in server order. */
+  public readonly clientUrls!: pulumi.Output<string[]>;
+  /** Server name -> monitoring URL. */
+  public readonly monitorUrls!: pulumi.Output<Record<string, string>>;
+  public readonly serverNames!: string[];
+  public readonly servers!: DeployedServer[];
+
+  constructor(name: string, args: LeafNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("natsfleet:index:LeafNode", name, {}, opts);
+    Object.assign(this, createLeafNode(name, this, args));
+    this.registerOutputs({ clientUrls: this.clientUrls, monitorUrls: this.monitorUrls, serverNames: this.serverNames });
+  }
+}
+
+/** The leaf node's servers, deployed by its target as children of `self`. */
+export function createLeafNode(name: string, self: pulumi.ComponentResource, args: LeafNodeArgs): GroupOutputs {
+  const servers = args.target.deploy({ group: args.model, configs: args.configs, ports: args.ports, parent: self, prefix: name });
+  return groupOutputs(servers);
+}

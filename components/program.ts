@@ -1,0 +1,43 @@
+/**
+ * The Pulumi program behind `Pulumi.yaml`: read `natsfleet:topology` from the stack config
+ * and build a SuperCluster. Kept a function (index.ts only calls it) so tests can run it
+ * once per scenario under mocks without re-importing a module.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { SuperCluster } from "./supercluster";
+import type { TargetRegistry } from "./target";
+import type { LocalTargetOptions } from "./local/target";
+
+/** The stack outputs. */
+export interface ProgramOutputs {
+  clientUrls: pulumi.Output<Record<string, string[]>>;
+  leafnodeUrls: pulumi.Output<Record<string, string[]>>;
+  monitorUrls: pulumi.Output<Record<string, string>>;
+  serverNames: pulumi.Output<string[]>;
+  userPasswords: pulumi.Output<Record<string, string>>;
+}
+
+/** Hooks for tests and embedders; the CLI-run program passes none. */
+export interface ProgramOptions {
+  targets?: TargetRegistry;
+  local?: Partial<LocalTargetOptions>;
+}
+
+export function program(options: ProgramOptions = {}): ProgramOutputs {
+  const config = new pulumi.Config("natsfleet");
+  const topology = config.requireObject<Record<string, unknown>>("topology");
+  // `natsfleet:stateDir` moves the local servers' files (default .natsfleet/<stack>)
+  const stateDir = config.get("stateDir");
+  const local: Partial<LocalTargetOptions> = { ...options.local };
+  if (stateDir && !local.stateDir) local.stateDir = path.resolve(stateDir);
+  const name = typeof topology?.name === "string" ? topology.name : "natsfleet";
+  const sc = new SuperCluster(name, { topology, targets: options.targets, local });
+  return {
+    clientUrls: sc.clientUrls,
+    leafnodeUrls: sc.leafnodeUrls,
+    monitorUrls: sc.monitorUrls,
+    serverNames: sc.serverNames,
+    userPasswords: sc.userPasswords,
+  };
+}

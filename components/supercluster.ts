@@ -1,0 +1,167 @@
+/**
+ * `SuperCluster`: a whole declared topology. Validates it first (a bad topology registers
+ * nothing), makes its secrets, has every target allocate addresses, renders every server's
+ * config from all of them at once, then builds one `Cluster` / `LeafNode` per group.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { AddressBook, ClusterModel, LeafNodeModel, Ports, Topology } from "./topology/model";
+import { TopologyError, TopologyIssue } from "./topology/errors";
+import { validateTopology } from "./topology/validate";
+import { renderTopologyOutput } from "./topology/render-output";
+import type { NodeGroup, TargetRegistry } from "./target";
+import { Cluster } from "./cluster";
+import { LeafNode } from "./leafnode";
+import { LocalTarget, LocalTargetOptions } from "./local/target";
+import { defaultStateDir } from "./local/processes";
+
+export interface SuperClusterArgs {
+  /** The declaration, as under `natsfleet:topology` (validated here). */
+  topology: unknown;
+  /** Platforms by target kind. Default: the local target only. */
+  targets?: TargetRegistry;
+  /** Options of the default local target (ignored when `targets` is given). */
+  local?: Partial<LocalTargetOptions>;
+}
+
+/** Length of generated passwords: long enough, and no specials so configs need no quoting care. */
+const PASSWORD_LENGTH = 32;
+
+export class SuperCluster extends pulumi.ComponentResource {
+  /** Validated model the components were built from. */
+  public readonly model!: Topology;
+  /** Cluster name -> client URLs of its servers. */
+  public readonly clientUrls!: pulumi.Output<Record<string, string[]>>;
+  /** Leaf node name -> client URLs of its servers. */
+  public readonly leafnodeUrls!: pulumi.Output<Record<string, string[]>>;
+  /** Server name -> monitoring URL. */
+  public readonly monitorUrls!: pulumi.Output<Record<string, string>>;
+  /** Every server name, clusters first. */
+  public readonly serverNames!: pulumi.Output<string[]>;
+  /** `account/user` -> password (secret). */
+  public readonly userPasswords!: pulumi.Output<Record<string, string>>;
+  public readonly clusters!: Record<string, Cluster>;
+  public readonly leafnodes!: Record<string, LeafNode>;
+
+  constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    // before super(): a topology that fails here registers not even this component
+    const model = validateTopology(args.topology);
+    const targets = args.targets ?? { local: new LocalTarget(localOptions(args.local)) };
+    checkTargets(model, targets);
+    super("natsfleet:index:SuperCluster", name, {}, opts);
+    Object.assign(this, createSuperCluster(name, this, model, targets));
+    this.registerOutputs({
+      clientUrls: this.clientUrls,
+      leafnodeUrls: this.leafnodeUrls,
+      monitorUrls: this.monitorUrls,
+      serverNames: this.serverNames,
+      userPasswords: this.userPasswords,
+    });
+  }
+}
+
+function localOptions(o: Partial<LocalTargetOptions> | undefined): LocalTargetOptions {
+  return { ...o, stateDir: path.resolve(o?.stateDir ?? defaultStateDir(pulumi.getStack())) };
+}
+
+/** Every group's target must be registered; otherwise fail like validation, naming the path. */
+export function checkTargets(model: Topology, targets: TargetRegistry): void {
+  const available = Object.keys(targets).sort().join(", ") || "none";
+  const issues: TopologyIssue[] = [];
+  const check = (g: NodeGroup, kind: "clusters" | "leafnodes", i: number) => {
+    if (!targets[g.target.kind]) {
+      issues.push({ path: [kind, i, "target"], message: `target "${g.target.kind}" is not available here (available: ${available})` });
+    }
+  };
+  model.clusters.forEach((c, i) => check(c, "clusters", i));
+  model.leafnodes.forEach((l, i) => check(l, "leafnodes", i));
+  if (issues.length) throw new TopologyError(issues);
+}
+
+/** Resource-name-safe form of a secret key (`user:APP:app` -> `user-APP-app`). */
+function slug(key: string): string {
+  return key.replace(/[^A-Za-z0-9_-]+/g, "-");
+}
+
+function withPorts(model: Topology, ports: Record<string, Ports>): Topology {
+  const move = <G extends ClusterModel | LeafNodeModel>(g: G): G => ({
+    ...g,
+    servers: g.servers.map((s) => (ports[s.name] ? { ...s, ports: ports[s.name] } : s)),
+  });
+  return { ...model, clusters: model.clusters.map(move), leafnodes: model.leafnodes.map(move) };
+}
+
+interface SuperClusterParts {
+  model: Topology;
+  clientUrls: pulumi.Output<Record<string, string[]>>;
+  leafnodeUrls: pulumi.Output<Record<string, string[]>>;
+  monitorUrls: pulumi.Output<Record<string, string>>;
+  serverNames: pulumi.Output<string[]>;
+  userPasswords: pulumi.Output<Record<string, string>>;
+  clusters: Record<string, Cluster>;
+  leafnodes: Record<string, LeafNode>;
+}
+
+export function createSuperCluster(name: string, self: pulumi.ComponentResource, validated: Topology, targets: TargetRegistry): SuperClusterParts {
+  // secrets: declared values stay as given, the rest are generated once and kept in state
+  const secrets: Record<string, pulumi.Output<string>> = {};
+  for (const s of validated.secrets) {
+    secrets[s.key] =
+      s.value !== undefined
+        ? pulumi.secret(s.value)
+        : pulumi.secret(new random.RandomPassword(`${name}-${slug(s.key)}`, { length: PASSWORD_LENGTH, special: false }, { parent: self }).result);
+  }
+
+  // phase 1: addresses (and, for local servers, the ports really used)
+  const groups: NodeGroup[] = [...validated.clusters, ...validated.leafnodes];
+  const addresses: AddressBook<pulumi.Input<string>> = {};
+  const listenHosts: Record<string, string> = {};
+  const movedPorts: Record<string, Ports> = {};
+  for (const g of groups) {
+    const alloc = targets[g.target.kind]!.allocate(g, self, `${name}-${g.name}`);
+    Object.assign(addresses, alloc.addresses);
+    Object.assign(listenHosts, alloc.listenHosts ?? {});
+    Object.assign(movedPorts, alloc.ports ?? {});
+  }
+  const model = withPorts(validated, movedPorts);
+
+  // phase 2: one render over every resolved address and secret, so configs agree on peers
+  const rendered = renderTopologyOutput(model, { addresses, secrets, listenHosts });
+
+  // phase 3: the groups
+  const configsOf = (g: NodeGroup) => Object.fromEntries(g.servers.map((s) => [s.name, rendered.apply((all) => all[s.name])]));
+  const portsOf = (g: NodeGroup) => Object.fromEntries(g.servers.map((s) => [s.name, s.ports]));
+  const clusters: Record<string, Cluster> = {};
+  for (const c of model.clusters) {
+    clusters[c.name] = new Cluster(
+      `${name}-${c.name}`,
+      { model: c, target: targets[c.target.kind]!, configs: configsOf(c), ports: portsOf(c) },
+      { parent: self },
+    );
+  }
+  const leafnodes: Record<string, LeafNode> = {};
+  for (const l of model.leafnodes) {
+    leafnodes[l.name] = new LeafNode(
+      `${name}-${l.name}`,
+      { model: l, target: targets[l.target.kind]!, configs: configsOf(l), ports: portsOf(l) },
+      { parent: self },
+    );
+  }
+
+  const urlsBy = (parts: Record<string, Cluster | LeafNode>) => pulumi.all(Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v.clientUrls])));
+  const monitors = [...Object.values(clusters), ...Object.values(leafnodes)].map((g) => g.monitorUrls);
+  const passwords: Record<string, pulumi.Output<string>> = {};
+  for (const a of model.accounts) for (const u of a.users) passwords[`${a.name}/${u.user}`] = secrets[u.secret];
+
+  return {
+    model,
+    clientUrls: urlsBy(clusters),
+    leafnodeUrls: urlsBy(leafnodes),
+    monitorUrls: pulumi.all(monitors).apply((ms) => Object.assign({}, ...ms) as Record<string, string>),
+    serverNames: pulumi.output(groups.flatMap((g) => g.servers.map((s) => s.name))),
+    userPasswords: pulumi.secret(pulumi.all(passwords)),
+    clusters,
+    leafnodes,
+  };
+}
