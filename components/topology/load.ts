@@ -59,16 +59,16 @@ export function parseDeclaration(text: string, source: string): LoadedDeclaratio
 }
 
 /** Read a file; missing/unreadable files are TopologySourceErrors with the reason. */
-export function readDeclaration(file: string): LoadedDeclaration {
+export function readDeclaration(file: string, source: string = file): LoadedDeclaration {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : String((err as Error).message);
-    throw new TopologySourceError(`${file}: cannot read: ${why}`);
+    throw new TopologySourceError(`${source}: cannot read: ${why}`);
   }
-  return parseDeclaration(text, file);
+  return parseDeclaration(text, source);
 }
 
 /** Validate a loaded declaration; on failure the TopologyError's issues carry file locations. */
@@ -79,12 +79,14 @@ export function validateLoaded(loaded: LoadedDeclaration, source: string): Topol
     const location = loaded.locate(i.path);
     return location ? { ...i, location } : i;
   });
+  // In file order, so the list reads top to bottom like the file (stable for equal places).
+  issues.sort((a, b) => lineCol(a.location) - lineCol(b.location));
   throw new TopologyError(issues, source);
 }
 
-/** Read, parse and validate a topology or stack config file. */
-export function loadTopology(file: string): Topology {
-  return validateLoaded(readDeclaration(file), file);
+/** Read, parse and validate a topology or stack config file; `source` names it in messages. */
+export function loadTopology(file: string, source: string = file): Topology {
+  return validateLoaded(readDeclaration(file, source), source);
 }
 
 /** Deepest existing node on the path (an unknown or missing key points at its parent). */
@@ -113,6 +115,11 @@ function keyOrValue(doc: Document, path: TopologyPath): YamlNode | undefined {
   }
   const v = doc.getIn(path, true);
   return isNode(v) ? (v as YamlNode) : undefined;
+}
+
+function lineCol(location: string | undefined): number {
+  const m = location ? /:(\d+):(\d+)$/.exec(location) : null;
+  return m ? Number(m[1]) * 100000 + Number(m[2]) : Number.MAX_SAFE_INTEGER;
 }
 
 function firstLine(s: string): string {

@@ -50,10 +50,34 @@ export type CheckResult = { ok: true; topology: Topology } | { ok: false; issues
 /** Validate without throwing: the model, or every problem found. */
 export function checkTopology(input: unknown): CheckResult {
   const shaped = schemaIssues(input);
-  if (!shaped.ok) return shaped;
+  if (!shaped.ok) return { ok: false, issues: [...shaped.issues, ...crossFieldDespite(input, shaped.issues)] };
   const issues = new IssueList();
   const topology = buildModel(shaped.value, issues);
   return issues.empty ? { ok: true, topology } : { ok: false, issues: issues.issues };
+}
+
+/**
+ * So that one run reports everything, cross-field rules still run on a shape-broken
+ * declaration when pruning the broken fields (a misspelt key, a wrong-typed optional value)
+ * gives a well-shaped one. Their findings at or under a pruned path are dropped: those would
+ * only echo the shape problem.
+ */
+function crossFieldDespite(input: unknown, shapeIssues: TopologyIssue[]): TopologyIssue[] {
+  const pruned = structuredClone(input) as unknown;
+  for (const issue of shapeIssues) {
+    const last = issue.path[issue.path.length - 1];
+    if (typeof last !== "string") return [];
+    let parent: unknown = pruned;
+    for (const p of issue.path.slice(0, -1)) parent = parent === null || typeof parent !== "object" ? undefined : (parent as Record<string | number, unknown>)[p];
+    if (parent === null || typeof parent !== "object" || Array.isArray(parent)) return [];
+    delete (parent as Record<string, unknown>)[last];
+  }
+  const again = schemaIssues(pruned);
+  if (!again.ok) return [];
+  const issues = new IssueList();
+  buildModel(again.value, issues);
+  const covered = (path: TopologyPath) => shapeIssues.some((s) => s.path.every((p, i) => path[i] === p) || path.every((p, i) => s.path[i] === p));
+  return issues.issues.filter((i) => !covered(i.path));
 }
 
 /** Validate a declaration (already parsed from YAML/JSON); throws TopologyError listing every problem. */
@@ -92,7 +116,7 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
 
   const accounts = checkAccounts(d, issues);
   const gateways = gatewaysModel(d);
-  const clusterNames = d.clusters.map((c) => c.name);
+  const clusterNames = [...new Set(d.clusters.map((c) => c.name))];
 
   // Leaf node references.
   (d.leafnodes ?? []).forEach((leaf, i) => {
@@ -354,14 +378,17 @@ function assignServers(
       leafnode: g.kind === "cluster" && hubs.has(g.decl.name),
     };
     const models: ServerModel[] = [];
+    const duplicateGroup = groups.some((o) => o !== g && o.decl.name === g.decl.name && groups.indexOf(o) < groups.indexOf(g));
     for (let i = 0; i < count; i++) {
       const explicit = list?.[i];
       const name = explicit?.name ?? defaultServerName(g, count, i);
       const where = list ? formatPath([...g.path, "servers", i]) : `${formatPath([...g.path, "servers"])} (server ${name})`;
       const namePath: TopologyPath = explicit?.name !== undefined ? [...g.path, "servers", i, "name"] : list ? [...g.path, "servers", i] : [...g.path, g.decl.servers === undefined ? "name" : "servers"];
       const prev = names.get(name);
-      if (prev) issues.add(namePath, `server name "${name}" is already used by ${prev}`);
-      else names.set(name, where);
+      // Generated names of a group whose own name is taken would only repeat that error.
+      const echo = explicit?.name === undefined && duplicateGroup;
+      if (prev && !echo) issues.add(namePath, `server name "${name}" is already used by ${prev}`);
+      else if (!prev) names.set(name, where);
 
       let ports: Ports;
       if (g.decl.target === "local") {
