@@ -172,6 +172,8 @@ function describe(issue: ZodIssueLike, input: unknown): string {
     }
     case "unrecognized_keys":
       return ""; // expanded per key by the caller
+    case "invalid_key":
+      return `is not a valid name: ${NAME_RULE}`;
     default:
       return issue.message;
   }
