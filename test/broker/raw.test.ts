@@ -1,0 +1,478 @@
+/**
+ * Byte-exact client protocol (reference section 1) over raw sockets. Every scenario runs
+ * against natsfleet-server and against Debian's nats-server 2.9 with the same flags and
+ * config, so the expectations themselves are proven on the real server.
+ */
+import * as assert from "assert";
+import { SERVER_KINDS, ServerKind, ServerProcess, spawnServer, natsServerBinary, stopAllServers } from "../helpers/servers";
+import { RawClient, closeAllRaw } from "../helpers/raw";
+
+const err = (text: string) => `-ERR '${text}'\r\n`;
+const CONNECT_QUIET = `CONNECT {"verbose":false,"pedantic":false}\r\n`;
+const CONNECT_HDRS = `CONNECT {"verbose":false,"pedantic":false,"headers":true}\r\n`;
+
+/** Headers block "NATS/1.0\r\nA: b\r\n\r\n" (18 bytes) and payload "hello" (5). */
+const HDR = "NATS/1.0\r\nA: b\r\n\r\n";
+
+/** Wait for the server to close the connection, then return every byte after INFO. */
+async function closedWith(c: RawClient, timeoutMs = 3000): Promise<string> {
+  await c.waitClosed(timeoutMs);
+  return c.afterInfo();
+}
+
+for (const kind of SERVER_KINDS) {
+  describe(`raw client protocol: ${kind}`, function () {
+    this.timeout(20000);
+    let server: ServerProcess;
+
+    before(async function () {
+      if (kind === "nats-server" && !natsServerBinary()) {
+        console.log("      SKIPPED: nats-server binary not found (install Debian's nats-server); the natsfleet half still runs");
+        this.skip();
+      }
+      server = await spawnServer(kind, []);
+    });
+
+    afterEach(async () => {
+      await closeAllRaw();
+    });
+
+    after(async () => {
+      await closeAllRaw();
+      await stopAllServers();
+    });
+
+    /** A raw connection to `s` (default server) that has read INFO. */
+    const open = (s: ServerProcess = server) => RawClient.open(s.port);
+
+    /** Start a server of this kind with extra flags or config (stopped in `after`). */
+    const start = (args: string[], config?: string) => spawnServer(kind as ServerKind, args, { config });
+
+    describe("INFO", () => {
+      it("is the first line: `INFO {json} \\r\\n` with nats-server's fields", async () => {
+        const c = await open();
+        assert.match(c.text, /^INFO \{.*\} \r\n$/);
+        const info = c.info();
+        assert.deepStrictEqual(Object.keys(info).sort(), [
+          "client_id", "client_ip", "go", "headers", "host", "max_payload", "port", "proto", "server_id", "server_name", "version",
+        ]);
+        assert.match(info.server_id as string, /^N[A-Z2-7]{55}$/);
+        assert.strictEqual(info.server_name, info.server_id, "server_name defaults to the id");
+        assert.strictEqual(info.version, "2.9.10");
+        assert.strictEqual(info.proto, 1);
+        assert.strictEqual(typeof info.go, "string");
+        assert.strictEqual(info.host, "127.0.0.1");
+        assert.strictEqual(info.port, server.port);
+        assert.strictEqual(info.headers, true);
+        assert.strictEqual(info.max_payload, 1048576);
+        assert.ok(Number.isInteger(info.client_id) && (info.client_id as number) > 0);
+        assert.strictEqual(info.client_ip, "127.0.0.1");
+      });
+
+      it("gives each connection its own increasing client_id", async () => {
+        const a = await open();
+        const b = await open();
+        assert.ok((b.info().client_id as number) > (a.info().client_id as number));
+      });
+
+      it("says auth_required when credentials are configured", async () => {
+        const s = await start(["--user", "a", "--pass", "b"]);
+        const c = await open(s);
+        assert.strictEqual(c.info().auth_required, true);
+      });
+
+      it("reports the configured max_payload", async () => {
+        const s = await start([], "max_payload: 100\n");
+        const c = await open(s);
+        assert.strictEqual(c.info().max_payload, 100);
+      });
+    });
+
+    describe("CONNECT defaults and +OK", () => {
+      it("CONNECT {} is verbose: +OK for CONNECT, SUB, PUB and UNSUB", async () => {
+        const c = await open();
+        c.send("CONNECT {}\r\nSUB foo 1\r\nPUB bar 2\r\nhi\r\nUNSUB 1\r\nUNSUB 99\r\n");
+        assert.strictEqual(await c.sync(), "+OK\r\n".repeat(5) + "PONG\r\n");
+      });
+
+      it("CONNECT {} is pedantic: publishing to a wildcard gets 'Invalid Publish Subject' before +OK, and stays open", async () => {
+        const c = await open();
+        c.send("CONNECT {}\r\nPUB foo.* 2\r\nhi\r\nPUB foo.> 0\r\n\r\n");
+        assert.strictEqual(await c.sync(), "+OK\r\n" + err("Invalid Publish Subject") + "+OK\r\n" + err("Invalid Publish Subject") + "+OK\r\nPONG\r\n");
+      });
+
+      it("without pedantic a wildcard publish is accepted silently", async () => {
+        const c = await open();
+        c.send(`CONNECT {"verbose":true,"pedantic":false}\r\nPUB foo.* 2\r\nhi\r\n`);
+        assert.strictEqual(await c.sync(), "+OK\r\n+OK\r\nPONG\r\n");
+      });
+
+      it("pedantic still delivers the message after 'Invalid Publish Subject'", async () => {
+        const sub = await open();
+        sub.send(CONNECT_QUIET + "SUB foo.* 1\r\n");
+        await sub.sync();
+        const pub = await open();
+        pub.send(`CONNECT {"verbose":false,"pedantic":true}\r\nPUB foo.* 2\r\nhi\r\n`);
+        assert.strictEqual(await pub.sync(), err("Invalid Publish Subject") + "PONG\r\n");
+        await sub.waitFor("MSG foo.* 1 2\r\nhi\r\n");
+        assert.strictEqual(await sub.sync(), "PONG\r\nMSG foo.* 1 2\r\nhi\r\nPONG\r\n");
+      });
+
+      it("verbose:false gets no +OK", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "SUB foo 1\r\nUNSUB 1\r\nPUB foo 0\r\n\r\n");
+        assert.strictEqual(await c.sync(), "PONG\r\n");
+      });
+
+      it("answers PING with PONG, before and after CONNECT, in any letter case", async () => {
+        const c = await open();
+        c.send("PING\r\n");
+        await c.waitFor("PONG\r\n", 3000, false);
+        c.send(CONNECT_QUIET + "ping\r\npInG\r\n");
+        await c.waitFor((t) => t === "PONG\r\nPONG\r\nPONG\r\n", 3000, false);
+        assert.strictEqual(c.afterInfo(), "PONG\r\nPONG\r\nPONG\r\n");
+      });
+
+      it("accepts PONG, +OK and ops in lower case", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "pong\r\n+ok\r\nsub foo 1\r\npub foo 1\r\nx\r\nunsub 1\r\n");
+        assert.strictEqual(await c.sync(), "MSG foo 1 1\r\nx\r\nPONG\r\n");
+      });
+
+      it("splits fields on tabs and runs of spaces", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "SUB\tfoo  \t 7\r\nPUB  foo\t  rep\t3\r\nabc\r\n");
+        assert.strictEqual(await c.sync(), "MSG foo 7 rep 3\r\nabc\r\nPONG\r\n");
+      });
+
+      it("accepts a CONNECT and ops written one byte at a time", async () => {
+        const c = await open();
+        const input = CONNECT_QUIET + "SUB foo 1\r\nPUB foo r 5\r\nhello\r\nPING\r\n";
+        for (const ch of input) {
+          c.send(ch);
+          await new Promise((r) => setImmediate(r));
+        }
+        await c.waitFor("PONG\r\n", 3000, false);
+        assert.strictEqual(c.afterInfo(), "MSG foo 1 r 5\r\nhello\r\nPONG\r\n");
+      });
+    });
+
+    describe("MSG and HMSG", () => {
+      it("delivers MSG without and with a reply subject", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "SUB foo 1\r\nPUB foo 5\r\nhello\r\nPUB foo bar 5\r\nhello\r\nPUB foo 0\r\n\r\n");
+        assert.strictEqual(await c.sync(), "MSG foo 1 5\r\nhello\r\nMSG foo 1 bar 5\r\nhello\r\nMSG foo 1 0\r\n\r\nPONG\r\n");
+      });
+
+      it("delivers to every matching subscription of one connection, wildcards included", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "SUB a.b.c 1\r\nSUB a.* 2\r\nSUB a.*.c 3\r\nSUB a.> 4\r\nSUB > 5\r\nSUB a.b 6\r\n");
+        await c.sync();
+        c.send("PUB a.b.c 1\r\nx\r\n");
+        const out = (await c.sync()).split("PONG\r\n")[1];
+        const sids = [...out.matchAll(/MSG a\.b\.c (\d+) 1\r\nx\r\n/g)].map((m) => m[1]).sort();
+        assert.deepStrictEqual(sids, ["1", "3", "4", "5"]);
+        assert.strictEqual(out.length, sids.length * "MSG a.b.c 1 1\r\nx\r\n".length);
+      });
+
+      it("keeps binary payloads byte for byte (CR, LF, NUL, high bytes)", async () => {
+        const c = await open();
+        const payload = Buffer.from([0, 13, 10, 255, 128, 13, 10, 13, 10, 32, 9]);
+        c.send(CONNECT_QUIET + "SUB bin 1\r\n");
+        c.send(Buffer.concat([Buffer.from(`PUB bin ${payload.length}\r\n`), payload, Buffer.from("\r\n")]));
+        assert.strictEqual(await c.sync(), `MSG bin 1 ${payload.length}\r\n${payload.toString("latin1")}\r\nPONG\r\n`);
+      });
+
+      it("HPUB is delivered as HMSG to a headers subscriber, with and without reply", async () => {
+        const c = await open();
+        c.send(CONNECT_HDRS + "SUB foo 1\r\n");
+        c.send(`HPUB foo 18 23\r\n${HDR}hello\r\nHPUB foo rep 18 23\r\n${HDR}hello\r\n`);
+        assert.strictEqual(await c.sync(), `HMSG foo 1 18 23\r\n${HDR}hello\r\nHMSG foo 1 rep 18 23\r\n${HDR}hello\r\nPONG\r\n`);
+      });
+
+      it("strips headers for a subscriber that did not declare headers", async () => {
+        const sub = await open();
+        sub.send(CONNECT_QUIET + "SUB foo 1\r\n");
+        await sub.sync();
+        const pub = await open();
+        pub.send(CONNECT_HDRS + `HPUB foo rep 18 23\r\n${HDR}hello\r\nHPUB foo 18 18\r\n${HDR}\r\n`);
+        await pub.sync();
+        await sub.waitFor("MSG foo 1 0\r\n\r\n");
+        assert.strictEqual(sub.afterInfo(), "PONG\r\nMSG foo 1 rep 5\r\nhello\r\nMSG foo 1 0\r\n\r\n");
+      });
+
+      it("PUB to a headers subscriber is a plain MSG", async () => {
+        const c = await open();
+        c.send(CONNECT_HDRS + "SUB foo 1\r\nPUB foo 2\r\nhi\r\n");
+        assert.strictEqual(await c.sync(), "MSG foo 1 2\r\nhi\r\nPONG\r\n");
+      });
+
+      it("HPUB from a client without headers closes the connection without -ERR", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + `HPUB foo 18 23\r\n${HDR}hello\r\n`);
+        assert.strictEqual(await closedWith(c), "");
+      });
+    });
+
+    describe("queue groups, UNSUB max, echo", () => {
+      it("gives each message to one member of each queue group and to every plain subscriber", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "SUB q g 1\r\nSUB q g 2\r\nSUB q g 3\r\nSUB q h 4\r\nSUB q 5\r\n");
+        await c.sync();
+        const n = 60;
+        for (let i = 0; i < n; i++) c.send("PUB q 1\r\nx\r\n");
+        const out = await c.sync();
+        const sids = [...out.matchAll(/MSG q (\d+) 1\r\nx\r\n/g)].map((m) => m[1]);
+        const count = (s: string[]) => sids.filter((x) => s.includes(x)).length;
+        assert.strictEqual(count(["1", "2", "3"]), n, "group g gets each message once");
+        assert.strictEqual(count(["4"]), n);
+        assert.strictEqual(count(["5"]), n);
+        assert.strictEqual(sids.length, 3 * n);
+      });
+
+      it("spreads a queue group's messages over its members across connections", async () => {
+        const members = await Promise.all([open(), open(), open()]);
+        for (const m of members) {
+          m.send(CONNECT_QUIET + "SUB work g 1\r\n");
+          await m.sync();
+        }
+        const pub = await open();
+        pub.send(CONNECT_QUIET);
+        for (let i = 0; i < 90; i++) pub.send("PUB work 1\r\nx\r\n");
+        await pub.sync();
+        const counts: number[] = [];
+        for (const m of members) counts.push((await m.sync()).split("MSG work 1 1\r\nx\r\n").length - 1);
+        assert.strictEqual(counts.reduce((a, b) => a + b, 0), 90, `counts ${counts}`);
+        assert.ok(counts.every((x) => x > 0), `every member gets some: ${counts}`);
+      });
+
+      it("UNSUB <sid> <max> removes the subscription after max deliveries", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "SUB foo 1\r\nUNSUB 1 2\r\n");
+        for (let i = 0; i < 4; i++) c.send(`PUB foo 1\r\n${i}\r\n`);
+        assert.strictEqual(await c.sync(), "MSG foo 1 1\r\n0\r\nMSG foo 1 1\r\n1\r\nPONG\r\n");
+      });
+
+      it("UNSUB with a max already reached removes at once", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "SUB foo 1\r\nPUB foo 1\r\na\r\nPUB foo 1\r\nb\r\nUNSUB 1 2\r\nPUB foo 1\r\nc\r\n");
+        assert.strictEqual(await c.sync(), "MSG foo 1 1\r\na\r\nMSG foo 1 1\r\nb\r\nPONG\r\n");
+      });
+
+      it("echo:false keeps a client's own messages from it; others still get them", async () => {
+        const other = await open();
+        other.send(CONNECT_QUIET + "SUB foo 9\r\n");
+        await other.sync();
+        const c = await open();
+        c.send(`CONNECT {"verbose":false,"pedantic":false,"echo":false}\r\nSUB foo 1\r\nPUB foo 1\r\nx\r\n`);
+        assert.strictEqual(await c.sync(), "PONG\r\n");
+        await other.waitFor("MSG foo 9 1\r\nx\r\n");
+        assert.strictEqual(await other.sync(), "PONG\r\nMSG foo 9 1\r\nx\r\nPONG\r\n");
+      });
+    });
+
+    describe("no responders", () => {
+      it("sends HMSG 503 to the requester's reply subscription when nothing listens", async () => {
+        const c = await open();
+        c.send(`CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\nSUB _INBOX.x 7\r\nPUB svc _INBOX.x 2\r\nhi\r\n`);
+        assert.strictEqual(await c.sync(), "HMSG _INBOX.x 7 16 16\r\nNATS/1.0 503\r\n\r\n\r\nPONG\r\n");
+      });
+
+      it("matches the reply subject through a wildcard subscription", async () => {
+        const c = await open();
+        c.send(`CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\nSUB _INBOX.* 3\r\nPUB svc _INBOX.abc 0\r\n\r\n`);
+        assert.strictEqual(await c.sync(), "HMSG _INBOX.abc 3 16 16\r\nNATS/1.0 503\r\n\r\n\r\nPONG\r\n");
+      });
+
+      it("sends nothing when a responder exists, or without no_responders", async () => {
+        const svc = await open();
+        svc.send(CONNECT_QUIET + "SUB svc 1\r\n");
+        await svc.sync();
+        const c = await open();
+        c.send(`CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\nSUB in 7\r\nPUB svc in 0\r\n\r\n`);
+        assert.strictEqual(await c.sync(), "PONG\r\n");
+        const d = await open();
+        d.send(CONNECT_HDRS + "SUB in 7\r\nPUB nobody in 0\r\n\r\n");
+        assert.strictEqual(await d.sync(), "PONG\r\n");
+      });
+
+      it("'no responders requires headers support' closes", async () => {
+        const c = await open();
+        c.send(`CONNECT {"verbose":false,"no_responders":true}\r\n`);
+        assert.strictEqual(await closedWith(c), err("no responders requires headers support"));
+      });
+    });
+
+    describe("errors that close the connection", () => {
+      it("'Unknown Protocol Operation' for an unknown op", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "FOO bar\r\n");
+        assert.strictEqual(await closedWith(c), err("Unknown Protocol Operation"));
+      });
+
+      it("'Unknown Protocol Operation' for garbage before any CRLF", async () => {
+        const c = await open();
+        c.send("xyz");
+        assert.strictEqual(await closedWith(c), err("Unknown Protocol Operation"));
+      });
+
+      it("'maximum control line exceeded' for a long PUB line, even before its CRLF", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "PUB " + "x".repeat(5000));
+        assert.strictEqual(await closedWith(c), err("maximum control line exceeded"));
+        const d = await open();
+        d.send(CONNECT_QUIET + "SUB " + "y".repeat(5000) + " 1\r\n");
+        assert.strictEqual(await closedWith(d), err("maximum control line exceeded"));
+      });
+
+      it("'Maximum Payload Violation' above max_payload (default 1 MiB)", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "PUB foo 1048577\r\n");
+        assert.strictEqual(await closedWith(c), err("Maximum Payload Violation"));
+      });
+
+      it("a payload of exactly max_payload is fine", async () => {
+        const c = await open();
+        const big = "z".repeat(1048576);
+        c.send(CONNECT_QUIET + `SUB foo 1\r\nPUB foo 1048576\r\n${big}\r\n`);
+        assert.strictEqual(await c.sync(10000), `MSG foo 1 1048576\r\n${big}\r\nPONG\r\n`);
+      });
+
+      it("'invalid client protocol' for protocol 2", async () => {
+        const c = await open();
+        c.send(`CONNECT {"verbose":false,"protocol":2}\r\n`);
+        assert.strictEqual(await closedWith(c), err("invalid client protocol"));
+      });
+
+      it("protocol 1 is accepted", async () => {
+        const c = await open();
+        c.send(`CONNECT {"verbose":true,"protocol":1}\r\n`);
+        assert.strictEqual(await c.sync(), "+OK\r\nPONG\r\n");
+      });
+    });
+
+    describe("errors that keep the connection open", () => {
+      it("'Invalid Subject' for bad SUB subjects", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "SUB foo..bar 1\r\nSUB .foo 2\r\nSUB foo. 3\r\nSUB foo.>.bar 4\r\n");
+        assert.strictEqual(await c.sync(), err("Invalid Subject").repeat(4) + "PONG\r\n");
+        c.send("SUB ok.* 5\r\nPUB ok.x 1\r\n1\r\n");
+        assert.strictEqual(await c.sync(), err("Invalid Subject").repeat(4) + "PONG\r\nMSG ok.x 5 1\r\n1\r\nPONG\r\n");
+      });
+
+      it(`'Permissions Violation for Publish to "_GR_.x"' (no +OK) and no delivery`, async () => {
+        const c = await open();
+        c.send("CONNECT {}\r\nSUB _GR_.> 1\r\nPUB _GR_.x 0\r\n\r\nPUB ok 0\r\n\r\n");
+        assert.strictEqual(await c.sync(), "+OK\r\n+OK\r\n" + err(`Permissions Violation for Publish to "_GR_.x"`) + "+OK\r\nPONG\r\n");
+      });
+
+      it("'maximum subscriptions exceeded' with max_subscriptions", async () => {
+        const s = await start([], "max_subscriptions: 2\n");
+        const c = await open(s);
+        c.send("CONNECT {}\r\nSUB a 1\r\nSUB b 2\r\nSUB c 3\r\nPUB a 1\r\nx\r\n");
+        assert.strictEqual(await c.sync(), "+OK\r\n+OK\r\n+OK\r\n" + err("maximum subscriptions exceeded") + "+OK\r\nMSG a 1 1\r\nx\r\nPONG\r\n");
+        c.send("UNSUB 1\r\nSUB c 3\r\n");
+        assert.ok((await c.sync()).endsWith("PONG\r\n+OK\r\n+OK\r\nPONG\r\n"), "a freed slot can be used again");
+      });
+
+      it("'Maximum Payload Violation' with a small configured max_payload", async () => {
+        const s = await start([], "max_payload: 100\n");
+        const c = await open(s);
+        c.send(CONNECT_QUIET + `SUB foo 1\r\nPUB foo 100\r\n${"a".repeat(100)}\r\n`);
+        assert.strictEqual(await c.sync(), `MSG foo 1 100\r\n${"a".repeat(100)}\r\nPONG\r\n`);
+        c.send("PUB foo 101\r\n");
+        await c.waitClosed();
+        assert.ok(c.afterInfo().endsWith("PONG\r\n" + err("Maximum Payload Violation")), JSON.stringify(c.afterInfo()));
+      });
+    });
+
+    describe("limits and authentication from flags and config", () => {
+      it("'maximum connections exceeded' with max_connections: 1; the first connection is unaffected", async () => {
+        const s = await start([], "max_connections: 1\n");
+        const first = await open(s);
+        first.send(CONNECT_QUIET);
+        await first.sync();
+        const second = await RawClient.connect(s.port);
+        await second.waitClosed();
+        assert.match(second.text, /^INFO \{.*\} \r\n-ERR 'maximum connections exceeded'\r\n$/);
+        assert.strictEqual(await first.sync(), "PONG\r\nPONG\r\n");
+        await first.close();
+        // The slot frees up once the first connection is gone.
+        let third: RawClient | undefined;
+        for (let i = 0; i < 50 && !third; i++) {
+          const c = await RawClient.open(s.port);
+          c.send(CONNECT_QUIET + "PING\r\n");
+          await c.waitFor(/PONG\r\n|-ERR/, 3000, false);
+          if (c.afterInfo() === "PONG\r\n") third = c;
+          else await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(third, "a new connection is accepted after the first closed");
+      });
+
+      it("user/pass from flags: correct credentials get +OK", async () => {
+        const s = await start(["--user", "a", "--pass", "b"]);
+        const c = await open(s);
+        c.send(`CONNECT {"user":"a","pass":"b"}\r\nSUB x 1\r\n`);
+        assert.strictEqual(await c.sync(), "+OK\r\n+OK\r\nPONG\r\n");
+      });
+
+      it("'Authorization Violation' for a wrong password, a missing one, and an op before CONNECT", async () => {
+        const s = await start(["--user", "a", "--pass", "b"]);
+        const wrong = await open(s);
+        wrong.send(`CONNECT {"verbose":false,"user":"a","pass":"x"}\r\n`);
+        assert.strictEqual(await closedWith(wrong), err("Authorization Violation"));
+        const none = await open(s);
+        none.send(`CONNECT {"verbose":false}\r\n`);
+        assert.strictEqual(await closedWith(none), err("Authorization Violation"));
+        const early = await open(s);
+        early.send("SUB foo 1\r\n");
+        assert.strictEqual(await closedWith(early), err("Authorization Violation"));
+        const ping = await open(s);
+        ping.send("PING\r\n");
+        assert.strictEqual(await closedWith(ping), err("Authorization Violation"));
+      });
+
+      it("'Authentication Timeout' when CONNECT does not come within authorization.timeout", async () => {
+        const s = await start([], "authorization { user: a, password: b, timeout: 0.5 }\n");
+        const c = await open(s);
+        const t0 = Date.now();
+        assert.strictEqual(await closedWith(c, 4000), err("Authentication Timeout"));
+        const took = Date.now() - t0;
+        assert.ok(took >= 350 && took < 2000, `closed after ${took} ms`);
+        const ok = await open(s);
+        ok.send(`CONNECT {"verbose":false,"user":"a","pass":"b"}\r\n`);
+        await new Promise((r) => setTimeout(r, 800));
+        assert.strictEqual(await ok.sync(), "PONG\r\n", "an authenticated client is not timed out");
+      });
+
+      it("'Stale Connection' when the client never answers PING (ping_interval 500ms, ping_max 1)", async () => {
+        const s = await start([], `ping_interval: "500ms"\nping_max: 1\n`);
+        const c = await open(s);
+        c.send(CONNECT_QUIET);
+        await c.waitClosed(5000);
+        assert.match(c.afterInfo(true), /^(PING\r\n)+-ERR 'Stale Connection'\r\n$/);
+      });
+
+      it("a client that answers PING stays connected", async () => {
+        const s = await start([], `ping_interval: "300ms"\nping_max: 1\n`);
+        const c = await open(s);
+        c.send(CONNECT_QUIET);
+        const answered = new Set<number>();
+        const timer = setInterval(() => {
+          const pings = c.afterInfo(true).split("PING\r\n").length - 1;
+          while (answered.size < pings) {
+            answered.add(answered.size);
+            c.send("PONG\r\n");
+          }
+        }, 20);
+        try {
+          await new Promise((r) => setTimeout(r, 1500));
+          assert.ok(answered.size >= 2, `server pinged ${answered.size} times`);
+          assert.strictEqual(c.closed, false);
+        } finally {
+          clearInterval(timer);
+        }
+      });
+    });
+  });
+}
