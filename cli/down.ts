@@ -34,8 +34,14 @@ export const command: Command = {
     const stopped = results.filter((r) => r.stopped);
     for (const r of stopped) io.out(`  stopped    ${r.name} (pid ${r.pid}${r.killed ? ", needed SIGKILL" : ""})`);
     if (values.purge) fs.rmSync(stateDir, { recursive: true, force: true });
-    const where = path.relative(io.cwd, stateDir) || stateDir;
+    const where = shown(io.cwd, stateDir);
     io.out(stopped.length ? `${stopped.length} server(s) stopped${values.purge ? `; removed ${where}` : ""}` : `nothing was running from ${where}${values.purge ? `; removed it` : ""}`);
     return EXIT.ok;
   },
 };
+
+/** A path as the user would type it: relative when under the working folder, else absolute. */
+function shown(cwd: string, p: string): string {
+  const rel = path.relative(cwd, p);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
+}

@@ -49,10 +49,10 @@ export const command: Command = {
     }
     for (const s of plan.skipped) io.out(`skipped ${s}: natsfleet up runs local servers only`);
     if (plan.servers.length === 0) {
-      io.err(`${path.relative(io.cwd, file) || file}: topology "${topology.name}" has no local servers to run`);
+      io.err(`${shown(io.cwd, file)}: topology "${topology.name}" has no local servers to run`);
       return EXIT.failed;
     }
-    io.out(`natsfleet up: topology "${topology.name}", ${plan.servers.length} local server(s), state ${path.relative(io.cwd, stateDir) || stateDir}`);
+    io.out(`natsfleet up: topology "${topology.name}", ${plan.servers.length} local server(s), state ${shown(io.cwd, stateDir)}`);
     const report = await upLocal(plan, { readyTimeoutMs: timeoutS * 1000 });
     for (const p of report.pruned) io.out(`  stopped    ${p.name} (no longer in the topology)`);
     const byName = new Map(plan.servers.map((s) => [s.spec.name, s]));
@@ -68,7 +68,7 @@ export const command: Command = {
       io.err(`  failed     ${f.name}: ${f.error}`);
     }
     if (report.failed.length) {
-      io.err(`${report.failed.length} of ${plan.servers.length} server(s) failed to start; \`natsfleet down ${path.relative(io.cwd, file) || file}\` stops the rest`);
+      io.err(`${report.failed.length} of ${plan.servers.length} server(s) failed to start; \`natsfleet down ${shown(io.cwd, file)}\` stops the rest`);
       return EXIT.failed;
     }
     if (values.wait) {
@@ -79,7 +79,7 @@ export const command: Command = {
       }
       io.out(`all routes, gateways and leaf links are up`);
     }
-    io.out(`${plan.servers.length} server(s) running; \`natsfleet status ${path.relative(io.cwd, file) || file}\` shows their links`);
+    io.out(`${plan.servers.length} server(s) running; \`natsfleet status ${shown(io.cwd, file)}\` shows their links`);
     return EXIT.ok;
   },
 };
@@ -93,4 +93,10 @@ async function waitForLinks(plan: LocalPlan, topology: Topology, timeoutMs: numb
     if (Date.now() > deadline) return { done: false, missing };
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A path as the user would type it: relative when under the working folder, else absolute. */
+function shown(cwd: string, p: string): string {
+  const rel = path.relative(cwd, p);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
 }

@@ -6,10 +6,11 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { AddressBook, ClusterModel, LeafNodeModel, Ports, Topology } from "./topology/model";
+import type { AddressBook, Ports, Topology } from "./topology/model";
 import { TopologyError, TopologyIssue } from "./topology/errors";
 import { validateTopology } from "./topology/validate";
 import { renderTopologyOutput } from "./topology/render-output";
+import { withServerPorts } from "./topology/ports";
 import type { NodeGroup, TargetRegistry } from "./target";
 import { Cluster } from "./cluster";
 import { LeafNode } from "./leafnode";
@@ -84,14 +85,6 @@ function slug(key: string): string {
   return key.replace(/[^A-Za-z0-9_-]+/g, "-");
 }
 
-function withPorts(model: Topology, ports: Record<string, Ports>): Topology {
-  const move = <G extends ClusterModel | LeafNodeModel>(g: G): G => ({
-    ...g,
-    servers: g.servers.map((s) => (ports[s.name] ? { ...s, ports: ports[s.name] } : s)),
-  });
-  return { ...model, clusters: model.clusters.map(move), leafnodes: model.leafnodes.map(move) };
-}
-
 interface SuperClusterParts {
   model: Topology;
   clientUrls: pulumi.Output<Record<string, string[]>>;
@@ -124,7 +117,7 @@ export function createSuperCluster(name: string, self: pulumi.ComponentResource,
     Object.assign(listenHosts, alloc.listenHosts ?? {});
     Object.assign(movedPorts, alloc.ports ?? {});
   }
-  const model = withPorts(validated, movedPorts);
+  const model = withServerPorts(validated, movedPorts);
 
   // phase 2: one render over every resolved address and secret, so configs agree on peers
   const rendered = renderTopologyOutput(model, { addresses, secrets, listenHosts });

@@ -8,7 +8,7 @@ import * as path from "path";
 import type { BrokerKind, ClusterModel, LeafNodeModel, Ports, Topology } from "../topology/model";
 import { render } from "../topology/render";
 import { resolveSecrets } from "../topology/addresses";
-import { ensureServer, stopServer, serverStatus, listServers, ManagerOptions, ServerSpec, StartResult, StopResult, ServerStatus } from "./processes";
+import { ensureServer, stopServer, serverStatus, listServers, defaultStateDir, ManagerOptions, ServerSpec, StartResult, StopResult, ServerStatus } from "./processes";
 import { processPorts } from "./target";
 import { getJson } from "./http";
 
@@ -34,6 +34,11 @@ export interface PlanOptions {
   stateDir: string;
   /** Run every server with this broker instead of the declared one. */
   broker?: BrokerKind;
+  /**
+   * False for down/status, which need names and ports only: no config is rendered (specs get
+   * an empty config) and no secret is generated or written.
+   */
+  render?: boolean;
 }
 
 const SECRETS_FILE = "secrets.json";
@@ -64,7 +69,28 @@ function groupsWithPath(t: Topology): Array<{ g: Group; path: string }> {
   ];
 }
 
-/** Render every local server's config and describe how to run it. */
+/**
+ * Which stack a file stands for: `Pulumi.<stack>.yaml` gives `<stack>` (so `natsfleet up` and
+ * `pulumi up` of the same stack share `.natsfleet/<stack>/`); any other file, the topology's name.
+ */
+export function stackNameFor(file: string, topology: Topology): string {
+  const m = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file));
+  return m ? m[1] : topology.name;
+}
+
+/** The state folder for a topology file: `--state-dir`, else `.natsfleet/<stack>` under `cwd`. */
+export function stateDirFor(file: string, topology: Topology, cwd: string, explicit?: string): string {
+  return explicit ? path.resolve(cwd, explicit) : defaultStateDir(stackNameFor(file, topology), cwd);
+}
+
+/** Checks a `--broker` value; undefined when not given. */
+export function brokerOption(value: string | undefined): BrokerKind | undefined {
+  if (value === undefined) return undefined;
+  if (value !== "natsfleet" && value !== "nats-server") throw new Error(`--broker must be natsfleet or nats-server, got "${value}"`);
+  return value;
+}
+
+/** Every local server with its rendered config (unless `render: false`) and how to run it. */
 export function planLocal(topology: Topology, opts: PlanOptions): LocalPlan {
   const stateDir = path.resolve(opts.stateDir);
   const local = groupsWithPath(topology).filter(({ g }) => g.target.kind === "local");
@@ -81,13 +107,16 @@ export function planLocal(topology: Topology, opts: PlanOptions): LocalPlan {
       listenHosts[s.name] = host;
     }
   }
-  const configs = render(topology, { addresses, secrets: localSecrets(topology, stateDir), listenHosts });
+  // with groups on other targets, render only ours (their addresses are then still needed,
+  // and the renderer names each one it lacks)
+  const only = skipped.length ? { servers: Object.keys(addresses) } : {};
+  const configs = opts.render === false ? {} : render(topology, { addresses, secrets: localSecrets(topology, stateDir), listenHosts }, only);
   const servers: PlannedServer[] = [];
   for (const { g } of local) {
     const host = g.target.kind === "local" ? g.target.host : "127.0.0.1";
     for (const s of g.servers) {
       servers.push({
-        spec: { name: s.name, config: configs[s.name], broker: opts.broker ?? g.broker, ports: processPorts(s.ports), stateDir, host },
+        spec: { name: s.name, config: configs[s.name] ?? "", broker: opts.broker ?? g.broker, ports: processPorts(s.ports), stateDir, host },
         group: g.name,
         groupKind: g.kind,
         ports: s.ports,
