@@ -28,7 +28,7 @@ export function parseDeclaration(text: string, source: string): LoadedDeclaratio
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? (e.pos ? lines.linePos(e.pos[0]) : undefined);
     const where = pos ? `${source}:${pos.line}:${pos.col}` : source;
     throw new TopologySourceError(`${where}: not valid YAML/JSON: ${firstLine(e.message)}`);
   }
