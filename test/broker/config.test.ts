@@ -965,6 +965,7 @@ describe("config fixtures are real nats-server configs", () => {
     "peers.conf",
     "unsupported.conf",
     "env.conf",
+    "natsc_style.conf",
   ];
   let cwd: string;
   // TLS and operator paths in fixtures are relative to the working directory, as in nats-server.
@@ -1060,6 +1061,28 @@ describe("config fixtures are real nats-server configs", () => {
       );
       assert.equal(options.serverName, `node-${x}`);
     });
+  });
+
+  it("natsc_style.conf maps certificate-mapped users and tab-indented permissions", () => {
+    const { options } = loadConfigFile("natsc_style.conf", {});
+    assert.equal(options.host, "0.0.0.0");
+    assert.equal(options.port, 4443);
+    assert.equal(options.tls!.verifyAndMap, true);
+    assert.equal(options.tls!.verify, true);
+    assert.deepEqual(options.accounts, [
+      { name: "DEREK", users: [{ user: "derek@nats.io", account: "DEREK" }] },
+      {
+        name: "OTHER",
+        users: [
+          {
+            user: "ivan",
+            password: "pwd",
+            account: "OTHER",
+            permissions: { publish: { allow: ["foo"] }, subscribe: { allow: ["bar", "_INBOX.>"] } },
+          },
+        ],
+      },
+    ]);
   });
 
   it("env.conf takes its values from the environment", () => {
