@@ -24,6 +24,9 @@ const SIZE_MULTIPLIERS: Record<string, number> = (() => {
   return out;
 })();
 
+/** Deeper nesting than this is surely a mistake, and must not exhaust the stack. */
+const MAX_DEPTH = 128;
+
 /** bcrypt hashes (`$2a$11$...`) look like variable references; nats-server passes them through. */
 const BCRYPT_PREFIX = /^2[aby]\$/;
 
@@ -43,6 +46,8 @@ class Parser {
   private readonly ctx: ParseContext;
   /** Maps being filled, outermost first: the scopes `$VAR` looks in. */
   private readonly scopes: ConfMap[] = [];
+  /** Arrays and maps currently open. */
+  private depth = 0;
 
   constructor(text: string, file: string, ctx: ParseContext) {
     this.lx = new Lexer(text, file);
@@ -78,13 +83,12 @@ class Parser {
 
   private parseValue(): ConfValue {
     const tok = this.lx.readValue();
-    switch (tok.type) {
-      case "arrayStart":
-        return this.parseArray(tok.pos);
-      case "mapStart":
-        return this.parseMap(tok.pos);
-      default:
-        return this.scalar(tok);
+    if (tok.type !== "arrayStart" && tok.type !== "mapStart") return this.scalar(tok);
+    if (++this.depth > MAX_DEPTH) throw new ConfigError(tok.pos, `arrays and maps are nested more than ${MAX_DEPTH} deep`);
+    try {
+      return tok.type === "arrayStart" ? this.parseArray(tok.pos) : this.parseMap(tok.pos);
+    } finally {
+      this.depth--;
     }
   }
 

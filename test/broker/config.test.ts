@@ -16,6 +16,7 @@ import {
 } from "../../broker/config";
 import { withDefaults } from "../../broker/options";
 import { natsServerBinary } from "../helpers/servers";
+import { Prng, seedFrom } from "../helpers/prng";
 
 const FIXTURES = path.join(__dirname, "fixtures", "config");
 /** The reference nats-server (Debian puts it in /usr/sbin), or undefined if absent. */
@@ -372,6 +373,7 @@ describe("config parser (nats-server format)", () => {
       ["empty variable name", "a: $", "t.conf:1:4: '$' must be followed by a variable name"],
       ["include without a file name", "include \n", "t.conf:1:9: expected an include file name but found a new line"],
       ["unterminated quoted key", '"abc: 1', "t.conf:1:1: quoted key is never closed"],
+      ["nesting too deep", "a: " + "[".repeat(200), "t.conf:1:132: arrays and maps are nested more than 128 deep"],
     ];
     for (const [what, text, want] of cases) {
       it(what, () => {
@@ -384,6 +386,40 @@ describe("config parser (nats-server format)", () => {
           },
         );
       });
+    }
+  });
+});
+
+describe("config robustness", () => {
+  it("reads CRLF line endings like LF", () => {
+    const text = "port: 1\r\nm {\r\n  a: 1\r\n  b: x # c\r\n}\r\nl [\r\n  1\r\n  2\r\n]\r\nblk: (\r\nz\r\n)\r\n";
+    assert.deepEqual(plain(text), { port: 1, m: { a: 1, b: "x" }, l: [1, 2], blk: "\r\nz\r\n" });
+    assert.deepEqual(parseConfigText("a: 1\r\n  b: 2", "t.conf", {}).root.entries.get("b")!.keyPos, { file: "t.conf", line: 2, column: 3 });
+  });
+
+  it("never throws anything but ConfigError on mangled input (seed in CONFIG_FUZZ_SEED)", () => {
+    const seed = seedFrom("CONFIG_FUZZ_SEED");
+    const rng = new Prng(seed);
+    const sources = fs
+      .readdirSync(FIXTURES)
+      .filter((f) => f.endsWith(".conf"))
+      .map((f) => fs.readFileSync(path.join(FIXTURES, f), "utf8"));
+    const alphabet = ["{", "}", "[", "]", "(", ")", "\n", ":", "=", ",", ";", "#", "//", '"', "'", "\\", "$", "-", ".", "1", "k", " ", "include x", "$2a$", "\r"];
+    for (let i = 0; i < 3000; i++) {
+      let text = rng.pick(sources);
+      for (let m = rng.range(1, 4); m > 0; m--) {
+        const at = rng.int(text.length + 1);
+        const cut = rng.chance(0.5) ? rng.int(8) : 0;
+        text = text.slice(0, at) + (rng.chance(0.8) ? rng.pick(alphabet) : "") + text.slice(at + cut);
+      }
+      try {
+        optionsFromConfig(parseConfigText(text, path.join(FIXTURES, "fuzz.conf"), FIXTURE_ENV), FIXTURE_ENV);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) {
+          assert.fail(`seed ${seed}, case ${i}: ${String(err)}\n--- input ---\n${text}`);
+        }
+        assert.match(err.message, /^[^\n]+:\d+:\d+: /, `seed ${seed}, case ${i}`);
+      }
     }
   });
 });
