@@ -83,7 +83,7 @@ class Parser {
 
   private parseValue(): ConfValue {
     const tok = this.lx.readValue();
-    if (tok.type !== "arrayStart" && tok.type !== "mapStart") return this.scalar(tok);
+    if (tok.type !== "arrayStart" && tok.type !== "mapStart") return this.scalar(tok as ScalarToken);
     if (++this.depth > MAX_DEPTH) throw new ConfigError(tok.pos, `arrays and maps are nested more than ${MAX_DEPTH} deep`);
     try {
       return tok.type === "arrayStart" ? this.parseArray(tok.pos) : this.parseMap(tok.pos);
