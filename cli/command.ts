@@ -4,7 +4,7 @@
  * (cli/<name>.ts) exporting `command: Command`; cli/main.ts lists them.
  */
 import * as path from "path";
-import { parseArgs, ParseArgsConfig } from "util";
+import { parseArgs } from "util";
 import { TopologyError, TopologySourceError } from "../components/topology/errors";
 import { loadTopology } from "../components/topology/load";
 import type { Topology } from "../components/topology/model";
@@ -45,13 +45,54 @@ export class UsageError extends Error {
   }
 }
 
+/** An option a command accepts (the util.parseArgs shape, kept to what we use). */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+}
+
+/** The value type of one option, as util.parseArgs produces it. */
+export type OptionValue<O extends OptionSpec> = O["type"] extends "string"
+  ? O["multiple"] extends true
+    ? string[]
+    : string
+  : O["multiple"] extends true
+    ? boolean[]
+    : boolean;
+
+/** Parsed command line, typed from the option specs (`values.out` is a string, etc.). */
+export interface ParsedArgs<T extends Record<string, OptionSpec> = Record<string, OptionSpec>> {
+  values: { [K in keyof T]?: OptionValue<T[K]> };
+  positionals: string[];
+}
+
 /** util.parseArgs with its errors turned into UsageErrors. */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+export function parseCommandArgs<const T extends Record<string, OptionSpec>>(args: string[], options: T): ParsedArgs<T> {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    const r = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values: r.values as ParsedArgs<T>["values"], positionals: r.positionals };
   } catch (err) {
     throw new UsageError((err as Error).message.split("\n")[0]!.replace(/\. To specify a positional.*$/, ""));
   }
+}
+
+/** A string option's value (the last one if repeated). */
+export function stringOption(p: ParsedArgs, name: string): string | undefined {
+  const v: unknown = p.values[name];
+  const last = Array.isArray(v) ? v[v.length - 1] : v;
+  return typeof last === "string" ? last : undefined;
+}
+
+/** Every value of a repeatable string option. */
+export function stringOptions(p: ParsedArgs, name: string): string[] {
+  const v: unknown = p.values[name];
+  return (Array.isArray(v) ? (v as unknown[]) : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
+}
+
+/** Whether a boolean flag was given. */
+export function flag(p: ParsedArgs, name: string): boolean {
+  return p.values[name] === true;
 }
 
 /** Exactly one positional argument (the topology file). */

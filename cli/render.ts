@@ -8,7 +8,7 @@ import type { AddressBook, SecretBook } from "../components/topology/model";
 import { allServers } from "../components/topology/model";
 import { localAddresses, resolveSecrets } from "../components/topology/addresses";
 import { renderTopology } from "../components/topology/render";
-import { CliIO, Command, EXIT, UsageError, displayPath, loadOrReport, onePositional, parseCommandArgs, reportKnownError } from "./command";
+import { CliIO, Command, EXIT, UsageError, displayPath, loadOrReport, onePositional, parseCommandArgs, reportKnownError, stringOption, stringOptions } from "./command";
 
 export const command: Command = {
   name: "render",
@@ -27,21 +27,22 @@ export const command: Command = {
     "Local servers are always rendered: their addresses and ports are known from the topology.",
   ].join("\n"),
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, {
+    const parsed = parseCommandArgs(args, {
       out: { type: "string", short: "o" },
       address: { type: "string", short: "a", multiple: true },
       secrets: { type: "string" },
     });
-    const file = onePositional(positionals, "topology file");
-    if (!values.out) throw new UsageError("missing --out <dir>");
-    const outDir = path.resolve(io.cwd, values.out);
+    const file = onePositional(parsed.positionals, "topology file");
+    const outOption = stringOption(parsed, "out");
+    if (!outOption) throw new UsageError("missing --out <dir>");
+    const outDir = path.resolve(io.cwd, outOption);
     const model = loadOrReport(file, io);
     if (!model) return EXIT.failed;
 
     const known = allServers(model).map((s) => s.server.name);
     const addresses: AddressBook<string> = localAddresses(model);
     const selected = new Set(Object.keys(addresses));
-    for (const spec of values.address ?? []) {
+    for (const spec of stringOptions(parsed, "address")) {
       const m = /^([^=]+)=([^,]+)(?:,(.+))?$/.exec(spec);
       if (!m) throw new UsageError(`--address ${spec}: expected <server>=<host>[,<advertise>]`);
       const [, name, host, advertise] = m as unknown as [string, string, string, string | undefined];
@@ -54,7 +55,7 @@ export const command: Command = {
       return EXIT.failed;
     }
 
-    const secretsFile = path.resolve(io.cwd, values.secrets ?? path.join(outDir, "secrets.json"));
+    const secretsFile = path.resolve(io.cwd, stringOption(parsed, "secrets") ?? path.join(outDir, "secrets.json"));
     const existing = readSecrets(secretsFile, io);
     if (existing === undefined) return EXIT.failed;
     const { secrets, generated } = resolveSecrets(model, existing);

@@ -1,7 +1,7 @@
 /** `natsfleet validate <file>`: check a topology (or stack config) and print every problem. */
 import * as path from "path";
 import { allServers } from "../components/topology/model";
-import { Command, EXIT, displayPath, loadOrReport, onePositional, parseCommandArgs } from "./command";
+import { Command, EXIT, displayPath, flag, loadOrReport, onePositional, parseCommandArgs } from "./command";
 
 export const command: Command = {
   name: "validate",
@@ -15,11 +15,12 @@ export const command: Command = {
     "Prints one line per problem, `file:line:col: path: message`, and exits 1 when there is any.",
   ].join("\n"),
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { quiet: { type: "boolean", short: "q" } });
+    const parsed = parseCommandArgs(args, { quiet: { type: "boolean", short: "q" } });
+    const { positionals } = parsed;
     const file = onePositional(positionals, "topology file");
     const model = loadOrReport(file, io);
     if (!model) return EXIT.failed;
-    if (!values.quiet) {
+    if (!flag(parsed, "quiet")) {
       const servers = allServers(model).length;
       const gw = model.gateways.enabled ? `, gateways ${model.gateways.mode}` : "";
       io.out(`${displayPath(file, io)}: topology "${model.name}" is valid: ${model.clusters.length} cluster(s), ${model.leafnodes.length} leaf node(s), ${servers} server(s)${gw}`);
