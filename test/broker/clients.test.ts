@@ -4,7 +4,10 @@
  */
 import * as assert from "assert";
 import * as natsV2 from "nats";
-import * as natsV3 from "@nats-io/transport-node";
+import * as transportNode from "@nats-io/transport-node";
+// transport-node re-exports nats-core through an `exports` subpath that this repo's
+// moduleResolution ("node") cannot follow, so its types are taken from the file directly.
+import type * as NatsCore from "@nats-io/nats-core/lib/mod";
 import { spawnServer, ServerProcess, stopAllServers } from "../helpers/servers";
 import { sleep } from "../helpers/ports";
 
@@ -53,6 +56,8 @@ interface ClientLib {
   isMaxPayload(e: unknown): boolean;
 }
 
+const natsV3 = transportNode as typeof transportNode & typeof NatsCore;
+
 const LIBS: ClientLib[] = [
   {
     name: "nats (v2)",
@@ -65,7 +70,7 @@ const LIBS: ClientLib[] = [
     name: "@nats-io/transport-node (v3)",
     connect: (o) => natsV3.connect(o) as unknown as Promise<Conn>,
     headers: () => natsV3.headers() as unknown as Headers,
-    isNoResponders: (e) =>
+    isNoResponders: (e: unknown) =>
       e instanceof natsV3.errors.NoRespondersError ||
       (e instanceof natsV3.errors.RequestError && e.isNoResponders()) ||
       (e instanceof Error && e.cause instanceof natsV3.errors.NoRespondersError),
