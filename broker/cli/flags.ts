@@ -178,7 +178,7 @@ function scan(argv: string[]): { uses: FlagUse[]; rest: string[] } {
     const name = eq < 0 ? body : body.slice(0, eq);
     const written = arg.slice(0, dashes) + name;
     const kind = FLAGS[name];
-    if (!kind) throw new FlagError(`unknown flag ${written}\n(see --help for the list of flags)`);
+    if (!kind) throw new FlagError(`unknown flag ${written}`);
     let raw: string | undefined = eq < 0 ? undefined : body.slice(eq + 1);
     if (kind === "bool") {
       const b = raw === undefined ? true : parseBool(raw);

@@ -3,7 +3,7 @@ export { ConfigError, formatPosition } from "./errors";
 export type { Position } from "./errors";
 export { parseConfigText, parseConfigFile } from "./parser";
 export type { ConfigEnv } from "./parser";
-export { toPlain } from "./tree";
+export { toPlain, findEntry } from "./tree";
 export type { ConfigDocument, ConfValue, ConfMap, ConfArray, ConfEntry } from "./tree";
 export { parseGoDuration } from "./duration";
 export {

@@ -37,6 +37,8 @@ export interface LoadedConfig {
   options: ServerOptions;
   /** `file:line:col: message` lines for keys accepted but ignored, deprecated forms, etc. */
   warnings: string[];
+  /** Every file read (the config file, then its includes; absolute), e.g. to watch for reload. */
+  files: string[];
 }
 
 /** Account resolver (`resolver: MEMORY`, `resolver: URL(...)`, or a directory resolver). */
@@ -357,7 +359,7 @@ export function optionsFromConfig(doc: ConfigDocument, env: ConfigEnv = process.
   const options = withDefaults(t.o) as ConfigServerOptions;
   options.unsupported = ctx.unsupported;
   options.configFile = doc.file;
-  return { options, warnings: ctx.warnings };
+  return { options, warnings: ctx.warnings, files: doc.files };
 }
 
 /** Reads, parses and maps a config file. Throws ConfigError. */

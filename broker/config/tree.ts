@@ -74,6 +74,24 @@ export interface ConfigDocument {
   files: string[];
 }
 
+/**
+ * The entry at a key path (`findEntry(doc.root, "cluster", "port")`), matching keys
+ * case-insensitively as options do: lets later stages (binding a port, loading a certificate)
+ * name the config position of the value that failed.
+ */
+export function findEntry(root: ConfMap, ...keys: string[]): ConfEntry | undefined {
+  let map: ConfMap | undefined = root;
+  let found: ConfEntry | undefined;
+  for (const key of keys) {
+    if (!map) return undefined;
+    const want = key.toLowerCase();
+    found = [...map.entries.values()].find((e) => e.key.toLowerCase() === want);
+    if (!found) return undefined;
+    map = found.value.kind === "map" ? found.value : undefined;
+  }
+  return found;
+}
+
 /** The value as plain JSON-like data (for blocks we keep without interpreting). */
 export function toPlain(v: ConfValue): unknown {
   switch (v.kind) {

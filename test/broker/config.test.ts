@@ -8,6 +8,7 @@ import {
   ConfMap,
   ConfValue,
   describeReloadChanges,
+  findEntry,
   loadConfigFile,
   optionsFromConfig,
   parseConfigFile,
@@ -179,6 +180,14 @@ describe("config parser (nats-server format)", () => {
       assert.deepEqual(name.value.pos, { file: "dir/a.conf", line: 4, column: 11 });
     });
 
+    it("finds entries by key path, case-insensitively, for later error messages", () => {
+      const doc = parseConfigText("Cluster {\n  PORT: 6222\n}\nport: 1", "t.conf", {});
+      assert.deepEqual(findEntry(doc.root, "cluster", "port")!.value.pos, { file: "t.conf", line: 2, column: 9 });
+      assert.deepEqual(findEntry(doc.root, "port")!.keyPos, { file: "t.conf", line: 4, column: 1 });
+      assert.equal(findEntry(doc.root, "cluster", "nope"), undefined);
+      assert.equal(findEntry(doc.root, "port", "deeper"), undefined);
+    });
+
     it("gives array items their own positions", () => {
       const arr = entry(parseConfigText("l [\n  a\n    b, c\n]", "t.conf", {}).root, "l");
       assert.equal(arr.kind, "array");
@@ -276,6 +285,14 @@ describe("config parser (nats-server format)", () => {
       });
       assert.deepEqual(
         doc.files.map((f) => path.relative(FIXTURES, f)),
+        ["include_main.conf", "includes/limits.conf", "includes/auth.conf", "includes/nested/users.conf"],
+      );
+    });
+
+    it("lists every file read in the loaded config, for reload watching", () => {
+      const { files } = loadConfigFile(path.join(FIXTURES, "include_main.conf"), {});
+      assert.deepEqual(
+        files.map((f) => path.relative(FIXTURES, f)),
         ["include_main.conf", "includes/limits.conf", "includes/auth.conf", "includes/nested/users.conf"],
       );
     });

@@ -52,8 +52,8 @@ describe("natsfleet-server flags", () => {
     });
 
     it("reports unknown flags, bad values, missing values and bad syntax", () => {
-      assert.match(flagError(["-x"]), /^unknown flag -x\b/);
-      assert.match(flagError(["--nope=1"]), /^unknown flag --nope\b/);
+      assert.equal(flagError(["-x"]), "unknown flag -x");
+      assert.equal(flagError(["--nope=1"]), "unknown flag --nope");
       assert.equal(flagError(["-p", "abc"]), 'invalid value "abc" for flag -p: expected an integer');
       assert.equal(flagError(["--port=4x"]), 'invalid value "4x" for flag --port: expected an integer');
       assert.equal(flagError(["-p", "70000"]), 'invalid value "70000" for flag -p: port must be -1..65535');
