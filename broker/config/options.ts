@@ -2,7 +2,6 @@
  * Maps a parsed nats-server config file onto ServerOptions (durations in ms, sizes in bytes),
  * following server/opts.go of nats-server 2.9.10: same keys and aliases, case-insensitive.
  */
-import * as fs from "fs";
 import { ServerOptions, UserConfig, withDefaults, DEFAULTS } from "../options";
 import { ConfigError } from "./errors";
 import { ConfigEnv, parseConfigFile } from "./parser";
@@ -10,6 +9,7 @@ import { parseAccounts, parseMappings, SubjectMappings } from "./accounts";
 import { parseClientAuthorization } from "./auth";
 import { parseCluster, parseGateway, parseLeafNodes } from "./peers";
 import { parseTls } from "./tls";
+import { parseOperators, parsePreload, parseResolver } from "./trust";
 import { ConfEntry, ConfValue, ConfigDocument } from "./tree";
 import {
   Handler,
@@ -31,32 +31,16 @@ import {
 export { describeReloadChanges, RELOAD_REFUSED } from "./reload";
 export type { ReloadChanges } from "./reload";
 export type { SubjectMappings, MappingDestination } from "./accounts";
+export type { ResolverConfig } from "./trust";
 
 /** Result of mapping a config file. */
 export interface LoadedConfig {
-  options: ServerOptions;
+  options: ConfigServerOptions;
   /** `file:line:col: message` lines for keys accepted but ignored, deprecated forms, etc. */
   warnings: string[];
   /** Every file read (the config file, then its includes; absolute), e.g. to watch for reload. */
   files: string[];
 }
-
-/** Account resolver (`resolver: MEMORY`, `resolver: URL(...)`, or a directory resolver). */
-export type ResolverConfig =
-  | { type: "memory" }
-  | { type: "url"; url: string }
-  | {
-      type: "full" | "cache";
-      dir: string;
-      allowDelete?: boolean;
-      limit?: number;
-      /** ms */
-      ttl?: number;
-      /** ms */
-      interval?: number;
-      /** ms */
-      timeout?: number;
-    };
 
 /**
  * ServerOptions plus the top-level `mappings` (subject mappings of the global account), which
@@ -95,90 +79,6 @@ export const IGNORED_TOP_LEVEL_KEYS: readonly string[] = [
 const INT32_MAX = 2 ** 31 - 1;
 /** nats-server refuses shorter lame duck durations. */
 const MIN_LAME_DUCK_MS = 30_000;
-
-function looksLikeJwt(s: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(s.trim()) && s.trim().startsWith("eyJ");
-}
-
-/** Claims of a JWT (no signature check: that is the resolver's job). */
-function jwtClaims(s: string): Record<string, unknown> | undefined {
-  try {
-    const payload = s.trim().split(".")[1];
-    return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseResolver(v: ConfValue, name: string): ResolverConfig {
-  if (v.kind === "string") {
-    const s = v.value.trim();
-    if (/^mem(ory)?$/i.test(s)) return { type: "memory" };
-    const m = /^url\s*\(\s*"?([^\s")]*)"?\s*\)$/i.exec(s);
-    if (m) {
-      try {
-        new URL(m[1]);
-      } catch {
-        fail(v, `invalid value for "${name}": ${JSON.stringify(m[1])} is not a URL`);
-      }
-      return { type: "url", url: m[1] };
-    }
-    fail(v, `invalid value for "${name}": expected MEMORY, URL("...") or a map { type: full|cache, dir }`);
-  }
-  const out: Partial<Extract<ResolverConfig, { dir: string }>> = {};
-  walkBlock(map(v, name), name, {
-    type: (x, _e, n) => {
-      const t = str(x, n).toLowerCase();
-      if (t !== "full" && t !== "cache") fail(x, `invalid value for "${n}": expected full or cache`);
-      out.type = t;
-    },
-    dir: (x, _e, n) => (out.dir = str(x, n)),
-    allow_delete: (x, _e, n) => (out.allowDelete = bool(x, n)),
-    limit: (x, _e, n) => (out.limit = intIn(x, n, 0, Number.MAX_SAFE_INTEGER)),
-    ttl: (x, _e, n) => (out.ttl = durationMs(x, n)),
-    interval: (x, _e, n) => (out.interval = durationMs(x, n)),
-    timeout: (x, _e, n) => (out.timeout = durationMs(x, n)),
-  });
-  if (!out.dir) fail(v, `"${name}" needs a dir`);
-  const type = out.type ?? "full";
-  if (type === "cache" && (out.interval !== undefined || out.allowDelete)) fail(v, `"${name}": a cache resolver takes no interval or allow_delete`);
-  if (type === "full" && out.ttl !== undefined) fail(v, `"${name}": a full resolver takes no ttl`);
-  return { ...out, type, dir: out.dir };
-}
-
-function parseOperators(v: ConfValue, name: string): string[] {
-  const list = stringList(v, name);
-  for (const op of list) {
-    if (looksLikeJwt(op)) {
-      if (jwtClaims(op) === undefined) fail(v, `invalid value for "${name}": malformed operator JWT`);
-      continue;
-    }
-    try {
-      fs.accessSync(op, fs.constants.R_OK);
-    } catch {
-      fail(v, `invalid value for "${name}": ${JSON.stringify(op)} is neither an operator JWT nor a readable file`);
-    }
-  }
-  return list;
-}
-
-function parsePreload(v: ConfValue, name: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of map(v, name).entries.values()) {
-    const jwt = str(e.value, `${name}.${e.key}`);
-    const claims = looksLikeJwt(jwt) ? jwtClaims(jwt) : undefined;
-    const nats = claims?.nats as { type?: string } | undefined;
-    if (!claims || (nats?.type !== undefined && nats.type !== "account")) {
-      fail(e.value, `invalid value for "${name}.${e.key}": not an account JWT`);
-    }
-    out[e.key] = jwt;
-  }
-  return out;
-}
-
-function parseTags(v: ConfValue, name: string): string[] {
-  return stringList(v, name);
-}
 
 /** Mutable state while walking the top level. */
 interface TopLevel {
@@ -260,7 +160,7 @@ function topLevelHandlers(t: TopLevel, env: ConfigEnv): Record<string, Handler> 
     write_deadline: (v, _e, n) => (o.writeDeadline = positiveDuration(v, n, ctx)),
     lame_duck_duration: (v, _e, n) => (o.lameDuckDuration = durationAtLeast(v, n, MIN_LAME_DUCK_MS, ctx)),
     lame_duck_grace_period: (v, _e, n) => (o.lameDuckGracePeriod = durationAtLeast(v, n, 0, ctx)),
-    server_tags: (v, _e, n) => (o.serverTags = parseTags(v, n)),
+    server_tags: (v, _e, n) => (o.serverTags = stringList(v, n)),
     tls: (v, _e, n) => (o.tls = parseTls(v, n, ctx)),
     authorization: (v, _e, n) => (o.authorization = parseClientAuthorization(v, n)),
     no_auth_user: (v, e, n) => {
