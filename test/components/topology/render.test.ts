@@ -172,6 +172,24 @@ describe("topology renderer", function () {
     });
   });
 
+  describe("a leaf node of several servers", function () {
+    it("is a cluster of its own (named after the leaf node) whose every server dials the hub", function () {
+      const model = validateTopology({
+        name: "t",
+        localPorts: { base: 40000 },
+        clusters: [{ name: "hub", target: "local", servers: 2 }],
+        leafnodes: [{ name: "edge", target: "local", hub: "hub", servers: 2 }],
+      });
+      assert.deepStrictEqual(model.leafnodes[0]!.servers.map((s) => s.name), ["edge-0", "edge-1"]);
+      const configs = render(model, { addresses: localAddresses(model), secrets: resolveSecrets(model, {}, goldenSecret).secrets });
+      const e1 = configs["edge-1"]!;
+      assert.match(e1, /cluster \{\n {2}name: "edge"\n {2}listen: "127\.0\.0\.1:40031"\n {2}routes: \[\n {4}"nats-route:\/\/127\.0\.0\.1:40021"\n {2}\]/);
+      assert.match(e1, /"nats-leaf:\/\/leaf-edge:golden-leaf-edge@127\.0\.0\.1:40003"\n {8}"nats-leaf:\/\/leaf-edge:golden-leaf-edge@127\.0\.0\.1:40013"/);
+      assert.doesNotMatch(e1, /system_account/, "no gateways, so no system account needed");
+      assert.deepStrictEqual(syntaxCheckAll(configs, "leaf-cluster"), []);
+    });
+  });
+
   describe("cloud addresses", function () {
     it("routes over private hosts, gateways and leaf remotes over advertised ones, with credentials", function () {
       const model = globalModel();
