@@ -44,7 +44,16 @@ export class MonitorAddon implements ServerAddon {
     const same = b ? o.httpPort !== 0 && b.host === o.httpHost && b.configured === o.httpPort : o.httpPort === 0;
     if (same) return;
     await this.stop();
-    if (o.httpPort !== 0) await this.listen(server);
+    if (o.httpPort !== 0) {
+      try {
+        await this.listen(server);
+      } catch (e) {
+        // Keep monitoring reachable where it was rather than lose it over a bad new address.
+        if (b) await this.listen(server, b).catch(() => undefined);
+        server.writePortsFile();
+        throw e;
+      }
+    }
     server.writePortsFile();
   }
 
@@ -59,15 +68,17 @@ export class MonitorAddon implements ServerAddon {
     server.log.warn(`HTTPS monitoring (https_port ${p}) is not supported by natsfleet-server yet; use http_port. No HTTPS monitor started`);
   }
 
-  private async listen(server: Server): Promise<void> {
-    const o = server.opts;
+  /** Bind the configured address, or `at` (a previous binding being restored). */
+  private async listen(server: Server, at?: Binding): Promise<void> {
+    const host = at ? at.host : server.opts.httpHost;
+    const configured = at ? at.configured : server.opts.httpPort;
+    const want = at ? at.port : Math.max(0, configured);
     const srv = http.createServer((req, res) => this.handle(req, res));
     srv.maxHeadersCount = 100;
-    const want = o.httpPort < 0 ? 0 : o.httpPort;
     await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error) => reject(new Error(`Can't listen to the monitor port ${hostPort(o.httpHost, o.httpPort)}: ${err.message}`));
+      const fail = (err: Error) => reject(new Error(`Can't listen to the monitor port ${hostPort(host, configured)}: ${err.message}`));
       srv.once("error", fail);
-      srv.listen(want, o.httpHost || undefined, () => {
+      srv.listen(want, host || undefined, () => {
         srv.removeListener("error", fail);
         resolve();
       });
@@ -75,9 +86,9 @@ export class MonitorAddon implements ServerAddon {
     srv.on("error", (err) => server.log.error(`Monitoring listener error: ${err.message}`));
     const port = (srv.address() as AddressInfo).port;
     this.http = srv;
-    this.binding = { host: o.httpHost, configured: o.httpPort, port };
+    this.binding = { host, configured, port };
     server.httpPort = port;
-    server.log.info(`Starting http monitor on ${hostPort(o.httpHost, port)}`);
+    server.log.info(`Starting http monitor on ${hostPort(host, port)}`);
   }
 
   private async stop(): Promise<void> {

@@ -564,6 +564,20 @@ describe("monitoring: listener lifecycle", function () {
     }
   });
 
+  it("keeps its port when a reload asks for one that is taken", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-monitor-"));
+    try {
+      const { port: taken } = await startMonitored();
+      const { server, port } = await startMonitored({ logFile: path.join(dir, "server.log") });
+      await assert.rejects(server.reload(withDefaults({ ...server.opts, httpPort: taken })), (e: Error) => e.message.startsWith(`Can't listen to the monitor port 127.0.0.1:${taken}:`));
+      assert.strictEqual(server.httpPort, port);
+      assert.strictEqual((await get(port, "/healthz")).status, 200);
+      await server.shutdown();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("/healthz is 503 unavailable in lame duck mode", async () => {
     const { server, port } = await startMonitored({ lameDuckDuration: 1500, lameDuckGracePeriod: 1000 });
     const nc = await client(server);
