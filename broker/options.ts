@@ -156,7 +156,7 @@ export interface ServerOptions {
   clientAdvertise?: string;
   noAdvertise?: boolean;
 
-  /** Monitoring HTTP listener; port 0 means off, -1 random. */
+  /** Monitoring HTTP listener host ("" = the client host, as nats-server); port 0 means off, -1 random. */
   httpHost: string;
   httpPort: number;
   httpsPort: number;
@@ -209,7 +209,7 @@ export interface ServerOptions {
 export const DEFAULTS: ServerOptions = {
   host: "0.0.0.0",
   port: 4222,
-  httpHost: "0.0.0.0",
+  httpHost: "",
   httpPort: 0,
   httpsPort: 0,
   maxPayload: 1024 * 1024,

@@ -95,7 +95,7 @@ export class Server extends EventEmitter {
 
   constructor(options: Partial<ServerOptions> = {}, logger?: Logger) {
     super();
-    this.opts = withDefaults(options);
+    this.opts = normalize(withDefaults(options));
     this.log = logger ?? new Logger({ debug: this.opts.debug, trace: this.opts.trace, logtime: this.opts.logtime, file: this.opts.logFile });
     this.id = createServerKey().getPublicKey();
     this.name = this.opts.serverName || this.id;
@@ -403,6 +403,7 @@ export class Server extends EventEmitter {
     if (refused.length > 0) {
       throw new Error(`config reload not supported for ${refused.join(", ")}`);
     }
+    normalize(next);
     const changed = diffKeys(old, next);
     this.opts = next;
     this.configLoadTime = new Date();
@@ -485,6 +486,12 @@ export class Server extends EventEmitter {
     const upSec = (Date.now() - this.startTime.getTime()) / 1000 || 1;
     return { mem, cores: os.cpus().length, cpu: Math.round(((cpu.user + cpu.system) / 1e6 / upSec) * 10000) / 100 };
   }
+}
+
+/** Derived defaults that depend on other options. */
+function normalize(o: ServerOptions): ServerOptions {
+  if (!o.httpHost) o.httpHost = o.host;
+  return o;
 }
 
 function hostPort(h: string, p: number): string {

@@ -1,0 +1,96 @@
+/**
+ * The natsfleet-server executable: nats-server's flags and config file, signals, exit codes.
+ */
+import { createServer } from "./index";
+import { ServerOptions, withDefaults } from "./options";
+import { loadConfigFile } from "./config/options";
+import { ConfigError } from "./config/errors";
+import { parseFlags, mergeOptions, USAGE, FlagError, ParsedFlags } from "./cli/flags";
+import { VERSION, PROTOCOL_VERSION } from "./version";
+import type { Server } from "./server";
+
+function fail(msg: string): never {
+  process.stderr.write(`natsfleet-server: ${msg}\n`);
+  process.exit(1);
+}
+
+/** Options from the config file (if any) with the flags on top, as nats-server merges them. */
+function resolveOptions(flags: ParsedFlags): { options: ServerOptions; warnings: string[] } {
+  let base = withDefaults({});
+  let warnings: string[] = [];
+  if (flags.configFile) {
+    const loaded = loadConfigFile(flags.configFile);
+    base = loaded.options;
+    warnings = loaded.warnings;
+  }
+  return { options: mergeOptions(base, flags), warnings: [...warnings, ...flags.warnings] };
+}
+
+export function main(argv: string[]): void {
+  let flags: ParsedFlags;
+  try {
+    flags = parseFlags(argv);
+  } catch (e) {
+    if (e instanceof FlagError) fail(`${e.message}\n${USAGE}`);
+    throw e;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (flags.version) {
+    process.stdout.write(`natsfleet-server: v${VERSION} (nats-server protocol ${PROTOCOL_VERSION})\n`);
+    process.exit(0);
+  }
+  let resolved: { options: ServerOptions; warnings: string[] };
+  try {
+    resolved = resolveOptions(flags);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    fail(`configuration error: ${(e as Error).message}`);
+  }
+  if (flags.checkConfig) {
+    for (const w of resolved.warnings) process.stderr.write(`natsfleet-server: warning: ${w}\n`);
+    process.stdout.write(`natsfleet-server: configuration file ${flags.configFile ?? "(none)"} is valid\n`);
+    process.exit(0);
+  }
+  const server = createServer(resolved.options);
+  for (const w of resolved.warnings) server.log.warn(w);
+  installSignals(server, flags);
+  server.start().catch((e: Error) => {
+    server.log.fatal(`Error listening on port: ${e.message}`);
+    process.exit(1);
+  });
+}
+
+function installSignals(server: Server, flags: ParsedFlags): void {
+  const stop = (sig: string) => {
+    server.log.info(`Trapped "${sig}" signal`);
+    server.shutdown().then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("interrupt"));
+  process.on("SIGTERM", () => stop("terminated"));
+  process.on("SIGHUP", () => {
+    server.log.info(`Trapped "hangup" signal`);
+    if (!flags.configFile) {
+      server.log.error(`Failed to reload server configuration: no configuration file`);
+      return;
+    }
+    let next: ServerOptions;
+    try {
+      next = resolveOptions(flags).options;
+    } catch (e) {
+      server.log.error(`Failed to reload server configuration: ${(e as Error).message}`);
+      return;
+    }
+    server.reload(next).catch((e: Error) => server.log.error(`Failed to reload server configuration: ${e.message}`));
+  });
+  process.on("SIGUSR1", () => {
+    server.log.info(`Trapped "user defined signal 1" signal, reopening log file`);
+    server.log.reopen();
+  });
+  process.on("SIGUSR2", () => {
+    server.log.info(`Trapped "user defined signal 2" signal`);
+    server.enterLameDuckMode().then(() => process.exit(0));
+  });
+}
