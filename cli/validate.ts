@@ -1,5 +1,4 @@
 /** `natsfleet validate <file>`: check a topology (or stack config) and print every problem. */
-import * as path from "path";
 import { allServers } from "../components/topology/model";
 import { Command, EXIT, displayPath, flag, loadOrReport, onePositional, parseCommandArgs } from "./command";
 

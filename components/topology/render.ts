@@ -14,7 +14,7 @@ import type {
 } from "./model";
 import { allServers } from "./model";
 import { ConfObject, ConfValue, writeConf } from "./conf-writer";
-import { serviceUsers } from "./validate";
+import { serviceUsers } from "./names";
 
 type Group = ClusterModel | LeafNodeModel;
 
