@@ -1,6 +1,7 @@
 /**
  * Monitoring for natsfleet-server: nats-server's HTTP endpoints (/varz, /connz, /subsz, /routez,
- * /gatewayz, /leafz, /accountz, /healthz, /jsz) plus Prometheus /metrics.
+ * /gatewayz, /leafz, /accountz, /healthz, /jsz) plus Prometheus /metrics, on `httpPort` and/or
+ * `httpsPort` (HTTPS uses the server's `tls` certificate).
  *
  *   const server = new Server({ httpPort: 8222 });
  *   server.addons.push(monitoring());

@@ -5,6 +5,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { connect, NatsConnection } from "nats";
@@ -40,6 +41,21 @@ async function getJSON(port: number, p: string): Promise<Record<string, any>> {
   assert.strictEqual(r.status, 200, `${p}: ${r.status} ${r.text}`);
   assert.strictEqual(r.type, "application/json", p);
   return JSON.parse(r.text);
+}
+
+const CERTS = path.join(__dirname, "fixtures", "config", "certs");
+
+/** GET over TLS, trusting the fixture CA. */
+function getTLS(port: number, p: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: "127.0.0.1", port, path: p, agent: false, ca: fs.readFileSync(path.join(CERTS, "ca.pem")) }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), text }));
+    });
+    req.on("error", reject);
+  });
 }
 
 const RFC3339_NANO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
@@ -534,17 +550,28 @@ describe("monitoring: listener lifecycle", function () {
     await assert.rejects(s.start(), (e: Error) => e.message.startsWith(`Can't listen to the monitor port 127.0.0.1:${port}:`) && /EADDRINUSE/.test(e.message));
   });
 
-  it("warns that HTTPS monitoring is not supported yet", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-monitor-"));
-    try {
-      const logFile = path.join(dir, "server.log");
-      const { server } = await startMonitored({ httpsPort: -1, logFile });
-      assert.strictEqual(server.httpsPort, 0);
-      assert.match(fs.readFileSync(logFile, "utf8"), /\[WRN\] HTTPS monitoring \(https_port -1\) is not supported/);
-      await server.shutdown();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+  it("serves HTTPS on https_port with the server's tls certificate", async () => {
+    const { server, addon } = await startMonitored({ httpPort: 0, httpsPort: -1, tls: { certFile: path.join(CERTS, "server-cert.pem"), keyFile: path.join(CERTS, "server-key.pem") } });
+    assert.ok(server.httpsPort > 0);
+    assert.deepStrictEqual([server.httpPort, addon.httpsPort], [0, server.httpsPort]);
+    const r = await getTLS(server.httpsPort, "/varz");
+    assert.strictEqual(r.status, 200);
+    const v = JSON.parse(r.text);
+    assert.deepStrictEqual([v.https_port, v.http_port], [server.httpsPort, 0]);
+  });
+
+  it("refuses https_port without a usable tls certificate, saying why", async () => {
+    const noTls = new Server(withDefaults({ host: "127.0.0.1", port: -1, httpHost: "127.0.0.1", httpPort: 0, httpsPort: -1 }), new Logger({ quiet: true }));
+    noTls.addons.push(monitoring());
+    servers.push(noTls);
+    await assert.rejects(noTls.start(), /https_port -1 needs a tls \{ cert_file, key_file \} block/);
+    const missing = new Server(
+      withDefaults({ host: "127.0.0.1", port: -1, httpHost: "127.0.0.1", httpPort: 0, httpsPort: -1, tls: { certFile: "/nonexistent/cert.pem", keyFile: "/nonexistent/key.pem" } }),
+      new Logger({ quiet: true }),
+    );
+    missing.addons.push(monitoring());
+    servers.push(missing);
+    await assert.rejects(missing.start(), /HTTPS monitoring: cannot read tls cert_file \/nonexistent\/cert.pem: ENOENT/);
   });
 
   it("moves to a new port on reload and closes with the server", async () => {
