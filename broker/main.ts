@@ -7,6 +7,7 @@ import { loadConfigFile } from "./config/options";
 import { ConfigError } from "./config/errors";
 import { parseFlags, mergeOptions, USAGE, FlagError, ParsedFlags } from "./cli/flags";
 import { VERSION, PROTOCOL_VERSION } from "./version";
+import { sendSignal } from "./cli/signal";
 import type { Server } from "./server";
 
 function fail(msg: string): never {
@@ -48,6 +49,14 @@ export function main(argv: string[]): void {
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     fail(`configuration error: ${(e as Error).message}`);
+  }
+  if (flags.signal !== undefined) {
+    try {
+      process.stdout.write(`natsfleet-server: ${sendSignal(flags.signal, resolved.options.pidFile)}\n`);
+      process.exit(0);
+    } catch (e) {
+      fail((e as Error).message);
+    }
   }
   if (flags.checkConfig) {
     for (const w of resolved.warnings) process.stderr.write(`natsfleet-server: warning: ${w}\n`);

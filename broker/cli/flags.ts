@@ -45,7 +45,7 @@ export interface ParsedFlags {
   version: boolean;
   /** `-t`: check the config file and exit. */
   checkConfig: boolean;
-  /** `--signal`/`-sl` as given: not supported, the caller should report it and exit non-zero. */
+  /** `--signal`/`-sl` as given (`reload=<pid|pidfile>`): the caller sends it and exits. */
   signal?: string;
   /** Flags accepted but without effect (JetStream, syslog, profiling...). */
   warnings: string[];
@@ -64,7 +64,8 @@ Server Options:
     -ms,--https_port <port>          Use port for https monitoring
     -c, --config <file>              Configuration file (nats-server format)
     -t                               Test configuration and exit
-    -sl,--signal <signal>[=<pid>]    Not supported: send signals with kill (HUP reload, USR2 lame duck, TERM stop)
+    -sl,--signal <signal>[=<pid>]    Send signal to natsfleet-server process (ldm, stop, quit, term, reopen, reload)
+                                     <pid> can be either a PID (e.g. 1) or the path to a PID file
         --client_advertise <string>  Client URL to advertise to other servers
         --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports)
 
@@ -311,9 +312,6 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       case "profile": ignored(u, "(Go profiling) does not apply to natsfleet-server"); break;
       case "sl": case "signal":
         out.signal = v as string;
-        out.warnings.push(
-          `flag ${u.written} is not supported by natsfleet-server: send signals with kill (HUP reload, USR2 lame duck, TERM stop, USR1 reopen log)`,
-        );
         break;
     }
   }

@@ -1,3 +1,4 @@
+import { ensureTestCerts } from "../helpers/certs";
 import { strict as assert } from "assert";
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -20,6 +21,11 @@ import { natsServerBinary } from "../helpers/servers";
 import { Prng, seedFrom } from "../helpers/prng";
 
 const FIXTURES = path.join(__dirname, "fixtures", "config");
+// TLS fixtures point at certs/ (made by openssl at test time, never committed).
+before(function () {
+  this.timeout(60000);
+  ensureTestCerts(path.join(FIXTURES, "certs"));
+});
 /** The reference nats-server (Debian puts it in /usr/sbin), or undefined if absent. */
 const NATS_SERVER = natsServerBinary();
 /** Environment the env.conf fixture needs (given to our loader and to nats-server). */

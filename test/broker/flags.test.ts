@@ -1,3 +1,4 @@
+import { ensureTestCerts } from "../helpers/certs";
 import { strict as assert } from "assert";
 import * as path from "path";
 import { FlagError, USAGE, mergeOptions, parseFlags } from "../../broker/cli/flags";
@@ -5,6 +6,11 @@ import { loadConfigFile } from "../../broker/config";
 import { withDefaults } from "../../broker/options";
 
 const FIXTURES = path.join(__dirname, "fixtures", "config");
+// TLS fixtures point at certs/ (made by openssl at test time, never committed).
+before(function () {
+  this.timeout(60000);
+  ensureTestCerts(path.join(FIXTURES, "certs"));
+});
 const CERT = path.join(FIXTURES, "certs/server-cert.pem");
 const KEY = path.join(FIXTURES, "certs/server-key.pem");
 const CA = path.join(FIXTURES, "certs/ca.pem");
@@ -217,10 +223,10 @@ describe("natsfleet-server flags", () => {
       assert.deepEqual(r.overrides, {});
     });
 
-    it("-sl, --signal: accepted and reported as unsupported", () => {
+    it("-sl, --signal: parsed for main to send", () => {
       const r = parseFlags(["--signal", "reload=/tmp/x.pid"]);
       assert.equal(r.signal, "reload=/tmp/x.pid");
-      assert.match(r.warnings[0], /^flag --signal is not supported by natsfleet-server: send signals with kill/);
+      assert.deepEqual(r.warnings, []);
       assert.equal(parseFlags(["-sl", "stop"]).signal, "stop");
     });
 
@@ -353,5 +359,28 @@ describe("natsfleet-server flags", () => {
       assert.equal(mergeOptions(file, parseFlags(["--tls=false"])).tls, undefined);
       assert.deepEqual(mergeOptions(file, parseFlags(["-D"])).tls, file.tls);
     });
+  });
+});
+
+describe("natsfleet-server --signal", () => {
+  it("sends the named signal to a pid or a pid file, and names what is wrong otherwise", async () => {
+    const { spawn } = await import("child_process");
+    const fs = await import("fs");
+    const os = await import("os");
+    const { sendSignal } = await import("../../broker/cli/signal");
+    const child = spawn(process.execPath, ["-e", "process.on('SIGHUP',()=>{process.stdout.write('HUP');process.exit(0)});process.stdout.write('up');setInterval(()=>{},1000)"]);
+    try {
+      await new Promise((r) => child.stdout.once("data", r));
+      const pidFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nf-sig-")), "s.pid");
+      fs.writeFileSync(pidFile, String(child.pid));
+      const got = new Promise<string>((r) => child.stdout.once("data", (d: Buffer) => r(d.toString())));
+      assert.match(sendSignal(`reload=${pidFile}`), /signal "reload" sent to process \d+/);
+      assert.equal(await got, "HUP");
+      assert.throws(() => sendSignal("bogus=1"), /unknown signal "bogus"/);
+      assert.throws(() => sendSignal("reload"), /needs a pid/);
+      assert.throws(() => sendSignal("reload=/nonexistent/x.pid"), /cannot read pid file \/nonexistent\/x.pid: ENOENT/);
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });

@@ -1,0 +1,29 @@
+/**
+ * Test certificates made at test time with openssl: no private key is ever committed.
+ * `ensureTestCerts(dir)` writes ca.pem, server-cert.pem, server-key.pem (SANs localhost,
+ * 127.0.0.1) and client-cert.pem/client-key.pem, once per directory per process.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+const made = new Set<string>();
+
+export function ensureTestCerts(dir: string): void {
+  if (made.has(dir) && fs.existsSync(path.join(dir, "server-key.pem"))) return;
+  fs.mkdirSync(dir, { recursive: true });
+  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=natsfleet test CA", "-keyout", "ca-key.pem", "-out", "ca.pem");
+  for (const who of ["server", "client"]) {
+    const ext = path.join(dir, `${who}.ext`);
+    fs.writeFileSync(
+      ext,
+      who === "server"
+        ? "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n"
+        : "subjectAltName=email:client@natsfleet.test\nextendedKeyUsage=clientAuth\n",
+    );
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${who === "server" ? "localhost" : "client"}`, "-keyout", `${who}-key.pem`, "-out", `${who}.csr`);
+    run("x509", "-req", "-in", `${who}.csr`, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", `${who}-cert.pem`);
+  }
+  made.add(dir);
+}
