@@ -361,6 +361,9 @@ export interface ServerAddress<T> {
 /** Server name -> address. Must hold every server the rendered servers need to reach. */
 export type AddressBook<T> = Record<string, ServerAddress<T>>;
 
+/** Another name for AddressBook (server name -> host/advertise). */
+export type Addresses<T = string> = AddressBook<T>;
+
 /** Secret key (SecretSpec.key) -> value. */
 export type SecretBook<T> = Record<string, T>;
 

@@ -165,6 +165,10 @@ function describe(issue: ZodIssueLike, input: unknown): string {
   switch (issue.code) {
     case "invalid_type":
       if (found === undefined) return "is required";
+      // A Pulumi `secure:` value: only the Pulumi engine can decrypt it.
+      if (found !== null && typeof found === "object" && "secure" in found) {
+        return "is an encrypted Pulumi secret, which only `pulumi up` can read; outside Pulumi, give it in plain text or omit it to have one generated";
+      }
       return `must be ${ARTICLE[issue.expected ?? ""] ?? issue.expected}, got ${kindOf(found)}`;
     case "invalid_value": {
       const options = (issue.values ?? []).map(String).join(", ");

@@ -121,6 +121,14 @@ describe("topology validation", function () {
       assert.strictEqual(got.length, 2);
     });
 
+    it("explains an encrypted Pulumi secret where a plain value is needed", function () {
+      ok(local({ accounts: { APP: { users: [{ user: "u", password: "plain" }] } } }));
+      fails(
+        local({ accounts: { APP: { users: [{ user: "u", password: { secure: "v1:abc" } }] } } }),
+        "accounts.APP.users[0].password: is an encrypted Pulumi secret, which only `pulumi up` can read; outside Pulumi, give it in plain text or omit it to have one generated",
+      );
+    });
+
     it("checks enums: target, broker, gateways", function () {
       ok({ name: "t", broker: "nats-server", gateways: "none", clusters: [{ name: "a", target: "kubernetes", broker: "natsfleet" }] });
       fails({ name: "t", clusters: [{ name: "a", target: "azure" }] }, 'clusters[0].target: "azure" is not one of local, aws, gcp, kubernetes');
