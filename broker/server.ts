@@ -16,6 +16,7 @@ import { Account, GLOBAL_ACCOUNT } from "./account";
 import { InMsg } from "./message";
 import * as auth from "./auth";
 import { VERSION, PROTOCOL_VERSION } from "./version";
+import { describeReloadChanges } from "./config/reload";
 
 /** Counters reported by /varz and /metrics. */
 export interface ServerStats {
@@ -395,16 +396,12 @@ export class Server extends EventEmitter {
    * anything else is applied to new and existing connections.
    */
   async reload(next: ServerOptions): Promise<string[]> {
-    const old = this.opts;
-    const refused: string[] = [];
-    if (next.host !== old.host) refused.push("host");
-    if (next.port !== old.port && !(next.port <= 0 && old.port <= 0)) refused.push("port");
-    if ((next.serverName ?? "") !== (old.serverName ?? "")) refused.push("server_name");
-    if (refused.length > 0) {
-      throw new Error(`config reload not supported for ${refused.join(", ")}`);
-    }
     normalize(next);
-    const changed = diffKeys(old, next);
+    const { changed, refused } = describeReloadChanges(this.opts, next);
+    if (refused.length > 0) {
+      const names = refused.map((k) => (k === "serverName" ? "server_name" : k));
+      throw new Error(`config reload not supported for ${names.join(", ")}`);
+    }
     this.opts = next;
     this.configLoadTime = new Date();
     this.stallThreshold = Math.min(next.maxPending / 2, 4 * 1024 * 1024);
@@ -504,17 +501,4 @@ function stripV4Mapped(ip: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Top-level option keys whose values differ (for reload logs). */
-function diffKeys(a: ServerOptions, b: ServerOptions): string[] {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  const out: string[] = [];
-  for (const k of keys) {
-    if (k === "configFile") continue;
-    const x = (a as unknown as Record<string, unknown>)[k];
-    const y = (b as unknown as Record<string, unknown>)[k];
-    if (JSON.stringify(x) !== JSON.stringify(y)) out.push(k);
-  }
-  return out;
 }
