@@ -56,7 +56,7 @@ describe("npm run dev (scripts/dev.js)", function () {
     fs.mkdirSync(fakeBin);
     const fake = path.join(fakeBin, "pulumi");
     fs.writeFileSync(fake, `#!/bin/sh\necho "pulumi $* | $PULUMI_BACKEND_URL | $PULUMI_CONFIG_PASSPHRASE" >> ${JSON.stringify(calls)}\n`, { mode: 0o755 });
-    const env = { ...process.env, PATH: `${fakeBin}${path.delimiter}${process.env.PATH}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${fakeBin}${path.delimiter}${process.env.PATH}` };
     delete env.PULUMI_BACKEND_URL;
     delete env.PULUMI_CONFIG_PASSPHRASE;
     delete env.NATSFLEET_DEV_NO_PULUMI;
