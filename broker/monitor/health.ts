@@ -7,7 +7,8 @@ import { goTime, preciseNow } from "./format";
 import { QueryError, boolParam, intParam } from "./query";
 
 export interface HealthStatus {
-  status: "ok" | "unavailable";
+  /** nats-server 2.9.10 says "error" when it cannot take clients ("unavailable" is for JetStream). */
+  status: "ok" | "error";
   error?: string;
 }
 
@@ -20,8 +21,8 @@ export function healthzOptions(q: URLSearchParams): void {
 
 /** Healthy while the server accepts clients; lame duck and shutdown are unavailable (503). */
 export function healthz(server: Server): HealthStatus {
-  if (!server.isRunning()) return { status: "unavailable", error: "server is not running" };
-  if (server.lameDuck) return { status: "unavailable", error: "server is in lame duck mode, not accepting clients" };
+  if (!server.isRunning()) return { status: "error", error: "server is not running" };
+  if (server.lameDuck) return { status: "error", error: "server is in lame duck mode, not accepting clients" };
   return { status: "ok" };
 }
 

@@ -605,13 +605,13 @@ describe("monitoring: listener lifecycle", function () {
     }
   });
 
-  it("/healthz is 503 unavailable in lame duck mode", async () => {
+  it("/healthz is 503 with status error in lame duck mode (as nats-server 2.9.10)", async () => {
     const { server, port } = await startMonitored({ lameDuckDuration: 1500, lameDuckGracePeriod: 1000 });
     const nc = await client(server);
     const ldm = server.enterLameDuckMode();
     const r = await get(port, "/healthz");
     assert.strictEqual(r.status, 503);
-    assert.deepStrictEqual(JSON.parse(r.text), { status: "unavailable", error: "server is in lame duck mode, not accepting clients" });
+    assert.deepStrictEqual(JSON.parse(r.text), { status: "error", error: "server is in lame duck mode, not accepting clients" });
     await ldm;
     await nc.closed();
   });
