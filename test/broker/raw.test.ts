@@ -14,6 +14,22 @@ const CONNECT_HDRS = `CONNECT {"verbose":false,"pedantic":false,"headers":true}\
 /** Headers block "NATS/1.0\r\nA: b\r\n\r\n" (18 bytes) and payload "hello" (5). */
 const HDR = "NATS/1.0\r\nA: b\r\n\r\n";
 
+/**
+ * A connection the server accepted (PONG to CONNECT+PING), retrying while it still rejects
+ * with 'maximum connections exceeded' because an earlier connection is not reaped yet.
+ */
+async function acceptedConnection(port: number): Promise<RawClient> {
+  for (let i = 0; i < 50; i++) {
+    const c = await RawClient.open(port);
+    c.send(CONNECT_QUIET + "PING\r\n");
+    await c.waitFor(/PONG\r\n|-ERR/, 3000, false);
+    if (c.afterInfo() === "PONG\r\n") return c;
+    await c.close();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no connection accepted on port ${port}`);
+}
+
 /** Wait for the server to close the connection, then return every byte after INFO. */
 async function closedWith(c: RawClient, timeoutMs = 3000): Promise<string> {
   await c.waitClosed(timeoutMs);
@@ -325,6 +341,40 @@ for (const kind of SERVER_KINDS) {
         assert.strictEqual(await closedWith(d), err("maximum control line exceeded"));
       });
 
+      for (const split of [false, true]) {
+        const how = split ? "arriving in two reads" : "in one read";
+        it(`max_control_line counts argument bytes: 4096 pass, 4097 fail (${how})`, async () => {
+          const send = async (c: RawClient, s: string) => {
+            if (!split) return c.send(s);
+            c.send(s.slice(0, 4000));
+            await new Promise((r) => setTimeout(r, 30));
+            c.send(s.slice(4000));
+          };
+          // `PUB ` + 4094 subject bytes + ` 0`: exactly 4096 bytes of arguments.
+          const subj = "s".repeat(4094);
+          const ok = await open();
+          ok.send(CONNECT_QUIET + `SUB ${"t".repeat(4094)} 1\r\n`);
+          await send(ok, `PUB ${subj} 0\r\n\r\n`);
+          assert.strictEqual(await ok.sync(), "PONG\r\n");
+          const bad = await open();
+          bad.send(CONNECT_QUIET);
+          await send(bad, `PUB ${subj}x 0\r\n\r\nPING\r\n`);
+          assert.strictEqual(await closedWith(bad), err("maximum control line exceeded"));
+        });
+      }
+
+      it("'maximum control line exceeded' for a CONNECT longer than max_control_line", async () => {
+        const long = `CONNECT {"verbose":false,"name":"${"n".repeat(5000)}"}\r\nPING\r\n`;
+        const c = await open();
+        c.send(long);
+        assert.strictEqual(await closedWith(c), err("maximum control line exceeded"));
+        const d = await open();
+        d.send(long.slice(0, 3000));
+        await new Promise((r) => setTimeout(r, 30));
+        d.send(long.slice(3000));
+        assert.strictEqual(await closedWith(d), err("maximum control line exceeded"));
+      });
+
       it("'Maximum Payload Violation' above max_payload (default 1 MiB)", async () => {
         const c = await open();
         c.send(CONNECT_QUIET + "PUB foo 1048577\r\n");
@@ -389,24 +439,15 @@ for (const kind of SERVER_KINDS) {
     describe("limits and authentication from flags and config", () => {
       it("'maximum connections exceeded' with max_connections: 1; the first connection is unaffected", async () => {
         const s = await start([], "max_connections: 1\n");
-        const first = await open(s);
-        first.send(CONNECT_QUIET);
-        await first.sync();
+        // The start-up probe's connection may take a moment to be reaped; wait for a free slot.
+        const first = await acceptedConnection(s.port);
         const second = await RawClient.connect(s.port);
         await second.waitClosed();
         assert.match(second.text, /^INFO \{.*\} \r\n-ERR 'maximum connections exceeded'\r\n$/);
-        assert.strictEqual(await first.sync(), "PONG\r\nPONG\r\n");
+        assert.strictEqual(await first.sync(), "PONG\r\nPONG\r\n", "the first connection still works");
         await first.close();
         // The slot frees up once the first connection is gone.
-        let third: RawClient | undefined;
-        for (let i = 0; i < 50 && !third; i++) {
-          const c = await RawClient.open(s.port);
-          c.send(CONNECT_QUIET + "PING\r\n");
-          await c.waitFor(/PONG\r\n|-ERR/, 3000, false);
-          if (c.afterInfo() === "PONG\r\n") third = c;
-          else await new Promise((r) => setTimeout(r, 50));
-        }
-        assert.ok(third, "a new connection is accepted after the first closed");
+        await acceptedConnection(s.port);
       });
 
       it("user/pass from flags: correct credentials get +OK", async () => {
