@@ -272,7 +272,6 @@ export class Client implements ParserSink, Deliverer {
     const s = this.server;
     s.stats.inMsgs++;
     s.stats.inBytes += end - start;
-    if (this.opts.verbose) this.sendOK();
     if (this.opts.pedantic && !isValidLiteralSubject(m.subject)) {
       // nats-server still delivers the message after this error.
       this.sendErr("Invalid Publish Subject");
@@ -281,6 +280,7 @@ export class Client implements ParserSink, Deliverer {
       this.sendErr(`Permissions Violation for Publish to "${m.subject}"`);
       return true;
     }
+    if (this.opts.verbose) this.sendOK();
     const delivered = s.routeMessage(this, this.account, m);
     if (delivered === 0 && hasReply && this.opts.no_responders) this.noResponders(m);
     return !this.closed;

@@ -35,6 +35,11 @@ export class Logger {
     this.open();
   }
 
+  /** Current settings (a reload keeps what the embedder chose, such as `quiet`). */
+  get options(): LoggerOptions {
+    return { ...this.opts };
+  }
+
   /** Apply new options (reload); reopens the log file. */
   configure(opts: LoggerOptions): void {
     this.close();

@@ -405,7 +405,7 @@ export class Server extends EventEmitter {
     this.opts = next;
     this.configLoadTime = new Date();
     this.stallThreshold = Math.min(next.maxPending / 2, 4 * 1024 * 1024);
-    this.log.configure({ debug: next.debug, trace: next.trace, logtime: next.logtime, file: next.logFile });
+    this.log.configure({ ...this.log.options, debug: next.debug, trace: next.trace, logtime: next.logtime, file: next.logFile });
     for (const acc of next.accounts) if (!this.accounts.has(acc.name)) this.accounts.set(acc.name, new Account(acc.name));
     for (const c of this.clients.values()) c.parser.maxControlLine = next.maxControlLine;
     // Clients whose credentials no longer pass are disconnected.
@@ -476,13 +476,11 @@ export class Server extends EventEmitter {
     }
   }
 
-  /** Numbers for /varz and /metrics that change over time. */
-  usage(): { mem: number; cores: number; cpu: number } {
-    const mem = process.memoryUsage().rss;
-    const cpu = process.cpuUsage();
-    const upSec = (Date.now() - this.startTime.getTime()) / 1000 || 1;
-    return { mem, cores: os.cpus().length, cpu: Math.round(((cpu.user + cpu.system) / 1e6 / upSec) * 10000) / 100 };
+  /** Memory and cores for /varz and /metrics (CPU is sampled by the monitoring addon). */
+  usage(): { mem: number; cores: number } {
+    return { mem: process.memoryUsage().rss, cores: os.cpus().length };
   }
+
 }
 
 /** Derived defaults that depend on other options. */

@@ -129,6 +129,11 @@ export class Sublist<S extends Subscription> {
     return out;
   }
 
+  /** The cached match results (fan-out statistics for /subsz). */
+  cachedResults(): IterableIterator<MatchResult<S>> {
+    return this.cache.values();
+  }
+
   /** Every subscription in the index (monitoring, interest propagation). */
   all(): S[] {
     const out: S[] = [];

@@ -55,7 +55,7 @@ class StatsSum {
     this.removes += sl.stats.removes;
     this.matches += sl.stats.matches;
     this.hits += sl.stats.cacheHits;
-    for (const r of cachedResults(sl)) {
+    for (const r of sl.cachedResults()) {
       // A queue group counts once: one of its members gets the message.
       const fanout = r.psubs.length + r.qsubs.length;
       this.totFanout += fanout;
@@ -78,14 +78,6 @@ class StatsSum {
   }
 }
 
-/**
- * The index's cached match results. The Sublist keeps its cache private; fanout statistics are
- * the one reader, so it is reached structurally here (empty if the field ever changes).
- */
-function cachedResults(sl: Sublist<Subscription>): Iterable<MatchResult<Subscription>> {
-  const cache = (sl as unknown as { cache?: unknown }).cache;
-  return cache instanceof Map ? (cache.values() as Iterable<MatchResult<Subscription>>) : [];
-}
 
 /** Statistics of one account's index (accountz detail). */
 export function sublistStats(acc: Account): SublistStats {

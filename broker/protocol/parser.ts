@@ -155,6 +155,10 @@ export class Parser {
     // CONNECT and INFO take the rest of the line as JSON, with or without a space (as nats-server).
     if (e - s >= 4 && packed4(b, s) === W_INFO && this.allowed.has(Op.INFO)) return this.dispatch(Op.INFO, b, s, s + 4, e);
     if (e - s >= 7 && packed4(b, s) === W_CONN && packed4(b, s + 3) === W_NECT && this.allowed.has(Op.CONNECT)) {
+      if (argBytes(b, s + 7, e) > this.maxControlLine) {
+        this.sink.onParseError(ParseError.ControlLine, this);
+        return false;
+      }
       return this.dispatch(Op.CONNECT, b, s, s + 7, e);
     }
     // Op word: up to the first space or tab.
@@ -168,7 +172,7 @@ export class Parser {
       this.sink.onParseError(ParseError.UnknownOp, this);
       return false;
     }
-    if (e - s > this.maxControlLine) {
+    if (argBytes(b, i, e) > this.maxControlLine) {
       this.sink.onParseError(ParseError.ControlLine, this);
       return false;
     }
@@ -253,7 +257,7 @@ export class Parser {
     if (!this.plausiblePrefix()) {
       this.sink.onParseError(ParseError.UnknownOp, this);
       this.stopped = true;
-    } else if (this.partialLen > this.maxControlLine && !this.isBulkyOp()) {
+    } else if (this.partialArgBytes() > this.maxControlLine && !this.isInfo()) {
       this.sink.onParseError(ParseError.ControlLine, this);
       this.stopped = true;
     } else if (this.partialLen > 64 * 1024 * 1024) {
@@ -285,10 +289,26 @@ export class Parser {
     return OP_WORDS.some((w) => w.startsWith(word) || word.startsWith(w));
   }
 
-  private isBulkyOp(): boolean {
-    const c = this.partial[0] | 32;
-    return c === 99 /* c: CONNECT */ || c === 105 /* i: INFO */;
+  /** INFO from a peer may be large (routes, gateways); it is bounded only by the 64 MB cap. */
+  private isInfo(): boolean {
+    return (this.partial[0] | 32) === 105 /* i */;
   }
+
+  /** Argument bytes of the partial line so far (nats-server limits arguments, not the op). */
+  private partialArgBytes(): number {
+    const b = this.partial;
+    let i = 0;
+    while (i < this.partialLen && b[i] !== 32 && b[i] !== 9 && b[i] !== 123 /* { */) i++;
+    return argBytes(b, i, this.partialLen);
+  }
+
+}
+
+/** Bytes of a control line's arguments: after the op word and its separating blanks. */
+function argBytes(b: Buffer, opEnd: number, e: number): number {
+  let i = opEnd;
+  while (i < e && (b[i] === 32 || b[i] === 9)) i++;
+  return e - i;
 }
 
 function needsArgs(op: Op): boolean {
