@@ -1,6 +1,7 @@
 /**
  * The official NATS clients, unchanged, against a natsfleet-server process: `nats` (v2) and
  * `@nats-io/transport-node` (v3) each run the same scenarios through a thin adapter.
+ * CLIENTS_SERVER=nats-server runs them against nats-server instead (to check the tests).
  */
 import * as assert from "assert";
 import * as natsV2 from "nats";
@@ -8,7 +9,7 @@ import * as transportNode from "@nats-io/transport-node";
 // transport-node re-exports nats-core through an `exports` subpath that this repo's
 // moduleResolution ("node") cannot follow, so its types are taken from the file directly.
 import type * as NatsCore from "@nats-io/nats-core/lib/mod";
-import { spawnServer, ServerProcess, stopAllServers } from "../helpers/servers";
+import { spawnServer, ServerKind, ServerProcess, stopAllServers } from "../helpers/servers";
 import { sleep } from "../helpers/ports";
 
 /** The slice of a client connection the tests use; v2 and v3 share it. */
@@ -78,6 +79,8 @@ const LIBS: ClientLib[] = [
   },
 ];
 
+const KIND: ServerKind = process.env.CLIENTS_SERVER === "nats-server" ? "nats-server" : "natsfleet";
+
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -91,7 +94,7 @@ async function eventually(cond: () => boolean, what: string, ms = 5000): Promise
 }
 
 for (const lib of LIBS) {
-  describe(`official client ${lib.name} against natsfleet-server`, function () {
+  describe(`official client ${lib.name} against ${KIND}`, function () {
     this.timeout(30000);
     let server: ServerProcess;
     const conns: Conn[] = [];
@@ -103,7 +106,7 @@ for (const lib of LIBS) {
     };
 
     before(async () => {
-      server = await spawnServer("natsfleet", []);
+      server = await spawnServer(KIND, []);
     });
 
     afterEach(async () => {
@@ -267,7 +270,7 @@ for (const lib of LIBS) {
     });
 
     it("gets the max payload error above a small configured max_payload", async () => {
-      const small = await spawnServer("natsfleet", [], { config: "max_payload: 100\n" });
+      const small = await spawnServer(KIND, [], { config: "max_payload: 100\n" });
       try {
         const nc = await connect({}, small);
         let got = 0;
@@ -286,7 +289,7 @@ for (const lib of LIBS) {
     });
 
     it("reconnects after the server restarts on the same port and resumes its subscriptions", async () => {
-      const first = await spawnServer("natsfleet", []);
+      const first = await spawnServer(KIND, []);
       const port = first.port;
       let second: ServerProcess | undefined;
       try {
@@ -297,7 +300,7 @@ for (const lib of LIBS) {
         await nc.flush();
         await eventually(() => got.length === 1, "message before the restart");
         await first.stop("SIGTERM");
-        second = await spawnServer("natsfleet", ["-a", "127.0.0.1", "-p", String(port)]);
+        second = await spawnServer(KIND, ["-a", "127.0.0.1", "-p", String(port)]);
         // Keep publishing until the resubscribed client sees one: the restart's timing is the
         // client's backoff, not ours.
         let i = 0;
