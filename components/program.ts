@@ -6,6 +6,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { SuperCluster } from "./supercluster";
+import { TopologyError } from "./topology/errors";
 import type { TargetRegistry } from "./target";
 import type { LocalTargetOptions } from "./local/target";
 
@@ -32,7 +33,14 @@ export function program(options: ProgramOptions = {}): ProgramOutputs {
   const local: Partial<LocalTargetOptions> = { ...options.local };
   if (stateDir && !local.stateDir) local.stateDir = path.resolve(stateDir);
   const name = typeof topology?.name === "string" ? topology.name : "natsfleet";
-  const sc = new SuperCluster(name, { topology, targets: options.targets, local });
+  let sc: SuperCluster;
+  try {
+    sc = new SuperCluster(name, { topology, targets: options.targets, local });
+  } catch (err) {
+    // RunError: Pulumi prints the message alone, not the program's source and a stack trace
+    if (err instanceof TopologyError) throw new pulumi.RunError(`natsfleet:topology of stack ${pulumi.getStack()}: ${err.message}`);
+    throw err;
+  }
   return {
     clientUrls: sc.clientUrls,
     leafnodeUrls: sc.leafnodeUrls,

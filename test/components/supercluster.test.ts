@@ -215,7 +215,16 @@ describe("Pulumi program under mocks", function () {
 
     it("the program fails the same way from stack config", async () => {
       const reg = await installMocks("bad", { "natsfleet:topology": JSON.stringify(bad) });
-      assert.throws(() => program(), /clusters\[1\]\.name: "use1" is already used by clusters\[0\]/);
+      assert.throws(
+        () => program(),
+        (e: Error) => {
+          // a RunError: Pulumi shows the message without a stack trace
+          assert.ok(e instanceof pulumi.RunError, String(e));
+          assert.match(e.message, /^natsfleet:topology of stack bad: invalid topology \(2 problems\)/);
+          assert.match(e.message, /clusters\[1\]\.name: "use1" is already used by clusters\[0\]/);
+          return true;
+        },
+      );
       await settle(reg);
       assert.deepEqual(reg, []);
     });
