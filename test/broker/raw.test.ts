@@ -436,6 +436,32 @@ for (const kind of SERVER_KINDS) {
       });
     });
 
+    describe("async INFO", () => {
+      it("lame duck (SIGUSR2): protocol-1 clients get INFO with ldm:true and their own client_id; protocol-0 clients get nothing", async () => {
+        const s = await start([]);
+        const p1 = await open(s);
+        p1.send(`CONNECT {"verbose":false,"protocol":1}\r\n`);
+        await p1.sync();
+        const p0 = await open(s);
+        p0.send(`CONNECT {"verbose":false,"protocol":0}\r\n`);
+        await p0.sync();
+        s.proc.kill("SIGUSR2");
+        await p1.waitFor(/PONG\r\nINFO .*\r\n$/);
+        const m = /PONG\r\nINFO (\{.*\}) \r\n$/.exec(p1.afterInfo());
+        assert.ok(m, `async INFO line: ${JSON.stringify(p1.afterInfo())}`);
+        const info = JSON.parse(m[1]) as Record<string, unknown>;
+        const first = p1.info();
+        assert.strictEqual(info.ldm, true);
+        assert.deepStrictEqual(Object.keys(info).sort(), [...Object.keys(first), "ldm"].sort(), "the first INFO's fields plus ldm");
+        assert.strictEqual(info.client_id, first.client_id);
+        assert.strictEqual(info.client_ip, "127.0.0.1");
+        assert.strictEqual(info.server_id, first.server_id);
+        assert.strictEqual(await p0.staysOpen(300), true);
+        assert.strictEqual(p0.afterInfo(), "PONG\r\n");
+        await s.stop("SIGKILL");
+      });
+    });
+
     describe("limits and authentication from flags and config", () => {
       it("'maximum connections exceeded' with max_connections: 1; the first connection is unaffected", async () => {
         const s = await start([], "max_connections: 1\n");
