@@ -3,11 +3,11 @@
  * except through exports/imports (added by the security work).
  */
 import { Sublist } from "./sublist";
-import type { ClientSub } from "./client";
+import type { DeliverySub } from "./message";
 
 export class Account {
-  readonly sublist = new Sublist<ClientSub>();
-  /** Connections bound to this account (clients now; leaf connections later). */
+  readonly sublist = new Sublist<DeliverySub>();
+  /** Client connections bound to this account. */
   clients = 0;
   constructor(readonly name: string) {}
 }

@@ -5,7 +5,7 @@
 import type { Socket } from "net";
 import { Parser, Op, ParseError, ParserSink } from "./protocol/parser";
 import { Outbound } from "./outbound";
-import { InMsg, Deliverer } from "./message";
+import { InMsg, Deliverer, Kind } from "./message";
 import { isValidSubject, isValidLiteralSubject } from "./subject";
 import type { Server } from "./server";
 import type { Account } from "./account";
@@ -77,6 +77,7 @@ export type CloseReason =
   | "Secure Connection - TLS Required";
 
 export class Client implements ParserSink, Deliverer {
+  readonly kind = Kind.CLIENT;
   readonly kindName = "Client";
   readonly parser: Parser;
   readonly out = new Outbound(1024);

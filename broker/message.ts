@@ -30,11 +30,32 @@ export class InMsg {
   }
 }
 
+/** Connection kinds, as nats-server names them. */
+export const enum Kind {
+  CLIENT = 0,
+  ROUTER = 1,
+  GATEWAY = 2,
+  LEAF = 3,
+}
+
 /** Anything that receives messages for its subscriptions: a client, a route, a gateway, a leaf. */
 export interface Deliverer {
-  /** Write one message for one of this connection's subscriptions. Returns false if it closed. */
-  deliver(sub: DeliverySub, msg: InMsg): boolean;
+  /** Connection id (unique across kinds, as nats-server numbers them). */
+  readonly cid: number;
+  readonly kind: Kind;
   readonly kindName: string;
+  /** Set once the connection is closing: delivery skips it. */
+  readonly closed: boolean;
+  /**
+   * Local connections (clients) write the message for one subscription right away. Remote
+   * connections (routes, leaf nodes) instead remember the interest that matched (`collect`)
+   * and send the message once, with its queue list, in `flushCollected`.
+   */
+  deliver(sub: DeliverySub, msg: InMsg): boolean;
+  /** Remote only: note a matching plain subscription (queue undefined) or a chosen queue group. */
+  collect?(sub: DeliverySub, msg: InMsg): void;
+  /** Remote only: send the message once for everything collected; returns false if closed. */
+  flushCollected?(msg: InMsg): boolean;
 }
 
 /** The subscription fields delivery reads. */
@@ -43,3 +64,18 @@ export interface DeliverySub {
   queue?: string;
   conn: Deliverer;
 }
+
+/**
+ * Interest changes in an account's subject index, for modules that propagate interest to peers
+ * (routes send RS+/RS-, leaf nodes LS+/LS-, gateways RS+ in interest-only mode).
+ */
+export interface InterestListener {
+  subAdded(account: string, sub: DeliverySub): void;
+  subRemoved(account: string, sub: DeliverySub): void;
+}
+
+/**
+ * Called after a message was delivered inside this server (and its routes), so gateways can
+ * send it on to other clusters. `servedQueues` holds the queue groups that already got it.
+ */
+export type Forwarder = (from: Deliverer, account: string, msg: InMsg, servedQueues: ReadonlySet<string>) => void;

@@ -13,7 +13,7 @@ import { ServerOptions, withDefaults, DEFAULT_AUTH_TIMEOUT } from "./options";
 import { Logger } from "./log";
 import { Client, ClientSub, ConnectOptions, CloseReason } from "./client";
 import { Account, GLOBAL_ACCOUNT } from "./account";
-import { InMsg } from "./message";
+import { InMsg, Deliverer, DeliverySub, Kind, InterestListener, Forwarder } from "./message";
 import * as auth from "./auth";
 import { VERSION, PROTOCOL_VERSION } from "./version";
 import { describeReloadChanges } from "./config/reload";
@@ -85,6 +85,14 @@ export class Server extends EventEmitter {
   httpsPort = 0;
   lameDuck = false;
   readonly addons: ServerAddon[] = [];
+  /** Modules told about every interest change (routes, leaf nodes, gateways). */
+  readonly interestListeners: InterestListener[] = [];
+  /** Called after local delivery of messages from clients and leaf nodes (gateways). */
+  readonly forwarders: Forwarder[] = [];
+  /** Client URLs of this server's cluster, this server first (INFO connect_urls). */
+  connectURLs: string[] = [];
+  /** Remote connections collected while routing one message (reused, no allocation). */
+  private readonly remoteTargets: Deliverer[] = [];
 
   private listener: net.Server | null = null;
   private nextCid = 1;
@@ -181,10 +189,7 @@ export class Server extends EventEmitter {
     const listener = this.listener;
     this.listener = null;
     if (listener) listener.close();
-    const info = this.infoLine({ ldm: true });
-    for (const c of this.clients.values()) {
-      c.sendAsyncInfo(info);
-    }
+    for (const c of this.clients.values()) c.sendAsyncInfo(this.infoLineFor(c, true));
     this.scheduleFlush();
     const grace = Math.min(o.lameDuckGracePeriod, o.lameDuckDuration);
     await sleep(grace);
@@ -273,48 +278,99 @@ export class Server extends EventEmitter {
 
   // ---- interest and delivery -------------------------------------------------------------------
 
-  addSub(acc: Account, sub: ClientSub): void {
+  addSub(acc: Account, sub: DeliverySub): void {
     acc.sublist.insert(sub);
+    for (const l of this.interestListeners) l.subAdded(acc.name, sub);
   }
 
-  removeSub(acc: Account, sub: ClientSub): void {
-    acc.sublist.remove(sub);
+  removeSub(acc: Account, sub: DeliverySub): void {
+    if (!acc.sublist.remove(sub)) return;
+    for (const l of this.interestListeners) l.subRemoved(acc.name, sub);
+  }
+
+  /** The account of that name, created on first use (peers may name accounts we lack). */
+  account(name: string): Account {
+    let acc = this.accounts.get(name);
+    if (!acc) this.accounts.set(name, (acc = new Account(name)));
+    return acc;
   }
 
   /**
-   * Deliver a message to every matching subscription of the account: all plain subscribers and
-   * one member of each queue group. Returns how many received it.
+   * Deliver a message inside this server: every matching plain subscription and one member of
+   * each queue group, clients right away and remote connections (routes, leaf nodes) once per
+   * connection with the queue groups they were picked for. Then forwarders (gateways) get it.
+   * `queueFilter` (a message from a route) limits queue delivery to the listed groups.
+   * Returns how many subscriptions/connections received it.
    */
-  routeMessage(from: Client, acc: Account, m: InMsg): number {
+  routeMessage(from: Deliverer, acc: Account, m: InMsg, queueFilter?: ReadonlySet<string> | null): number {
     const r = acc.sublist.match(m.subject);
     let n = 0;
-    const noEcho = !from.opts.echo;
-    this.current = from;
+    const noEcho = from.kind === Kind.CLIENT && !(from as Client).opts.echo;
+    const srcKind = from.kind;
+    this.current = from.kind === Kind.CLIENT ? (from as Client) : null;
+    const remotes = this.remoteTargets;
     const psubs = r.psubs;
     for (let i = 0; i < psubs.length; i++) {
       const sub = psubs[i];
-      if (noEcho && sub.conn === from) continue;
-      if (sub.conn.deliver(sub, m)) n++;
+      const conn = sub.conn;
+      if (conn === from) {
+        if (noEcho || conn.kind !== Kind.CLIENT) continue;
+      }
+      if (conn.kind === Kind.CLIENT) {
+        if (conn.deliver(sub, m)) n++;
+      } else if (forwardable(srcKind, conn.kind)) {
+        if (remotes.indexOf(conn) < 0) remotes.push(conn);
+        conn.collect!(sub, m);
+      }
     }
     const qsubs = r.qsubs;
+    let served: Set<string> | null = null;
     for (let i = 0; i < qsubs.length; i++) {
       const group = qsubs[i];
       const len = group.length;
+      const qname = group[0].queue!;
+      if (queueFilter && !queueFilter.has(qname)) continue;
+      // Leaf members are a fallback: a local or routed member is preferred.
+      let leaf: DeliverySub | null = null;
+      let done = false;
       const startAt = len === 1 ? 0 : Math.floor(Math.random() * len);
-      for (let j = 0; j < len; j++) {
+      for (let j = 0; j < len && !done; j++) {
         const sub = group[(startAt + j) % len];
-        if (noEcho && sub.conn === from) continue;
-        if (sub.conn.closed) continue;
-        if (sub.conn.deliver(sub, m)) {
-          n++;
-          break;
+        const conn = sub.conn;
+        if (conn.closed || (conn === from && (noEcho || conn.kind !== Kind.CLIENT))) continue;
+        if (conn.kind === Kind.CLIENT) {
+          done = conn.deliver(sub, m);
+        } else if (!forwardable(srcKind, conn.kind)) {
+          continue;
+        } else if (conn.kind === Kind.LEAF && srcKind !== Kind.ROUTER && srcKind !== Kind.GATEWAY) {
+          if (!leaf) leaf = sub;
+        } else {
+          if (remotes.indexOf(conn) < 0) remotes.push(conn);
+          conn.collect!(sub, m);
+          done = true;
         }
       }
+      if (!done && leaf) {
+        if (remotes.indexOf(leaf.conn) < 0) remotes.push(leaf.conn);
+        leaf.conn.collect!(leaf, m);
+        done = true;
+      }
+      if (done) {
+        n++;
+        if (this.forwarders.length > 0) (served ??= new Set()).add(qname);
+      }
+    }
+    if (remotes.length > 0) {
+      for (let i = 0; i < remotes.length; i++) if (remotes[i].flushCollected!(m)) n++;
+      remotes.length = 0;
     }
     this.current = null;
     if (n > 0) {
       this.stats.outMsgs += n;
       this.stats.outBytes += n * m.size;
+    }
+    if (this.forwarders.length > 0 && srcKind !== Kind.GATEWAY && srcKind !== Kind.ROUTER) {
+      for (const f of this.forwarders) f(from, acc.name, m, served ?? EMPTY_SET);
     }
     return n;
   }
@@ -322,9 +378,19 @@ export class Server extends EventEmitter {
   /** One of `c`'s own subscriptions matching `subject` (no-responders replies). */
   findOwnSub(c: Client, subject: string): ClientSub | undefined {
     const r = c.account.sublist.match(subject);
-    for (const s of r.psubs) if (s.conn === c) return s;
-    for (const g of r.qsubs) for (const s of g) if (s.conn === c) return s;
+    for (const s of r.psubs) if (s.conn === c) return s as ClientSub;
+    for (const g of r.qsubs) for (const s of g) if (s.conn === c) return s as ClientSub;
     return undefined;
+  }
+
+  /** Set the cluster's client URLs (INFO connect_urls) and tell protocol-1 clients. */
+  setConnectURLs(urls: string[]): void {
+    const same = urls.length === this.connectURLs.length && urls.every((u, i) => u === this.connectURLs[i]);
+    if (same) return;
+    this.connectURLs = urls;
+    if (this.opts.noAdvertise || this.opts.cluster?.noAdvertise) return;
+    for (const c of this.clients.values()) c.sendAsyncInfo(this.infoLineFor(c, true));
+    this.scheduleFlush();
   }
 
   /** Pause the connection being read because `receiver` is backed up; resumed on its drain. */
@@ -385,6 +451,7 @@ export class Server extends EventEmitter {
 
   infoLineFor(c: Client, asyncUpdate = false): string {
     const extra: Record<string, unknown> = { client_id: c.cid, client_ip: c.ip };
+    if (this.connectURLs.length > 0 && !this.opts.noAdvertise && !this.opts.cluster?.noAdvertise) extra.connect_urls = this.connectURLs;
     if (asyncUpdate && this.lameDuck) extra.ldm = true;
     return this.infoLine(extra);
   }
@@ -487,6 +554,18 @@ export class Server extends EventEmitter {
 function normalize(o: ServerOptions): ServerOptions {
   if (!o.httpHost) o.httpHost = o.host;
   return o;
+}
+
+const EMPTY_SET: ReadonlySet<string> = new Set();
+
+/**
+ * Whether a message that arrived over `src` may go out over `dst`: a full-mesh cluster never
+ * relays route to route, and gateways are fed by forwarders, not by the index.
+ */
+function forwardable(src: Kind, dst: Kind): boolean {
+  if (dst === Kind.ROUTER) return src !== Kind.ROUTER;
+  if (dst === Kind.LEAF) return true;
+  return dst === Kind.CLIENT;
 }
 
 function hostPort(h: string, p: number): string {

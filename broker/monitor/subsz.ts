@@ -110,7 +110,7 @@ export function subsz(server: Server, o: SubszOptions = {}): Subsz {
     if (!o.subs) continue;
     for (const s of acc.sublist.all()) {
       if (o.test !== undefined && !subjectMatches(o.test, s.subject)) continue;
-      details.push(subDetail(s as SubView, s.conn.cid, acc.name));
+      details.push(subDetail(s as unknown as SubView, s.conn.cid, acc.name));
     }
   }
   const stats = sum.result();
