@@ -72,8 +72,8 @@ export class Server extends EventEmitter {
   readonly clients = new Map<number, Client>();
   readonly closed: ClosedClient[] = [];
   readonly stats: ServerStats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0, slowConsumers: 0, totalConnections: 0 };
-  /** Connections with output pending this event-loop turn. */
-  dirty: Client[] = [];
+  /** Connections with output pending this event-loop turn (clients and peer connections). */
+  dirty: Array<{ flush(): void }> = [];
   /** Pause producers once a receiver's socket holds this much unsent data. */
   stallThreshold: number;
   /** The connection whose input is being processed (for producer stalls). */
@@ -232,6 +232,11 @@ export class Server extends EventEmitter {
     this.clients.set(cid, c);
     this.log.debug(`${c.describe()} - Client connection created`);
     c.start_();
+  }
+
+  /** A connection id for a peer connection (routes, gateways, leaf nodes share the client ids). */
+  allocCid(): number {
+    return this.nextCid++;
   }
 
   clientClosed(c: Client): void {
