@@ -4,6 +4,7 @@
  * config from all of them at once, then builds one `Cluster` / `LeafNode` per group.
  */
 import * as path from "path";
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { AddressBook, Ports, Topology } from "./topology/model";
@@ -80,9 +81,18 @@ export function checkTargets(model: Topology, targets: TargetRegistry): void {
   if (issues.length) throw new TopologyError(issues);
 }
 
-/** Resource-name-safe form of a secret key (`user:APP:app` -> `user-APP-app`). */
-function slug(key: string): string {
-  return key.replace(/[^A-Za-z0-9_-]+/g, "-");
+/**
+ * Resource-name-safe forms of secret keys (`user:APP:app` -> `user-APP-app`). Two keys that
+ * flatten alike (`user:A:b-c`, `user:A-b:c`) get a hash suffix so their URNs stay apart;
+ * the common case keeps readable, stable names.
+ */
+export function secretResourceNames(keys: string[]): Map<string, string> {
+  const flat = (k: string) => k.replace(/[^A-Za-z0-9_-]+/g, "-");
+  const count = new Map<string, number>();
+  for (const k of keys) count.set(flat(k), (count.get(flat(k)) ?? 0) + 1);
+  return new Map(
+    keys.map((k) => [k, count.get(flat(k))! > 1 ? `${flat(k)}-${crypto.createHash("sha256").update(k).digest("hex").slice(0, 8)}` : flat(k)]),
+  );
 }
 
 interface SuperClusterParts {
@@ -99,11 +109,12 @@ interface SuperClusterParts {
 export function createSuperCluster(name: string, self: pulumi.ComponentResource, validated: Topology, targets: TargetRegistry): SuperClusterParts {
   // secrets: declared values stay as given, the rest are generated once and kept in state
   const secrets: Record<string, pulumi.Output<string>> = {};
+  const slugs = secretResourceNames(validated.secrets.map((s) => s.key));
   for (const s of validated.secrets) {
     secrets[s.key] =
       s.value !== undefined
         ? pulumi.secret(s.value)
-        : pulumi.secret(new random.RandomPassword(`${name}-${slug(s.key)}`, { length: PASSWORD_LENGTH, special: false }, { parent: self }).result);
+        : pulumi.secret(new random.RandomPassword(`${name}-${slugs.get(s.key)}`, { length: PASSWORD_LENGTH, special: false }, { parent: self }).result);
   }
 
   // phase 1: addresses (and, for local servers, the ports really used)

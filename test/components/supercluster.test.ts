@@ -248,6 +248,23 @@ describe("Pulumi program under mocks", function () {
     });
   });
 
+  it("secrets whose keys flatten to the same resource name still get distinct RandomPasswords", async () => {
+    const reg = await installMocks("clash");
+    const topology = {
+      name: "clash",
+      accounts: { A: { users: [{ user: "b-c" }] }, "A-b": { users: [{ user: "c" }] } },
+      clusters: [{ name: "one", target: "local" }],
+    };
+    const sc = new SuperCluster("clash", { topology, local: { stateDir } });
+    const pw = await resolve(sc.userPasswords);
+    await settle(reg);
+    const names = reg.filter((r) => r.type === RANDOM_PASSWORD).map((r) => r.name).sort();
+    assert.equal(names.length, 2);
+    assert.notEqual(names[0], names[1]);
+    for (const n of names) assert.match(n, /^clash-user-A-b-c-[0-9a-f]{8}$/);
+    assert.notEqual(pw["A/b-c"], pw["A-b/c"]);
+  });
+
   it("without natsfleet:stateDir the servers live in .natsfleet/<stack> under the working folder", async () => {
     const reg = await installMocks("dev", { "natsfleet:topology": JSON.stringify(stackDeclaration("dev")) });
     const out = program();
