@@ -93,6 +93,11 @@ export class Server extends EventEmitter {
   connectURLs: string[] = [];
   /** Remote connections collected while routing one message (reused, no allocation). */
   private readonly remoteTargets: Deliverer[] = [];
+  /**
+   * The connection whose message routeMessage is delivering, so remote connections can apply
+   * source-dependent rules in collect/flushCollected (leaf nodes: no route-to-spoke relay).
+   */
+  routingFrom: Deliverer | null = null;
 
   private listener: net.Server | null = null;
   private nextCid = 1;
@@ -313,6 +318,7 @@ export class Server extends EventEmitter {
     const noEcho = from.kind === Kind.CLIENT && !(from as Client).opts.echo;
     const srcKind = from.kind;
     this.current = from.kind === Kind.CLIENT ? (from as Client) : null;
+    this.routingFrom = from;
     const remotes = this.remoteTargets;
     const psubs = r.psubs;
     for (let i = 0; i < psubs.length; i++) {
@@ -370,6 +376,7 @@ export class Server extends EventEmitter {
       remotes.length = 0;
     }
     this.current = null;
+    this.routingFrom = null;
     if (n > 0) {
       this.stats.outMsgs += n;
       this.stats.outBytes += n * m.size;
