@@ -318,6 +318,10 @@ describe("protocol parser", () => {
       assert.strictEqual(size("1048576"), 1048576);
       assert.strictEqual(size("000012"), 12);
       for (const bad of ["", "-1", "+1", "1e3", "0x10", "12a", " 1", "١٢"]) assert.strictEqual(size(bad), -1, JSON.stringify(bad));
+      assert.strictEqual(size("999999999"), 999999999, "nine digits");
+      // nats-server reads at most 9 digits; a longer size is a protocol violation (raw.test.ts).
+      assert.strictEqual(size("1000000000"), -1, "ten digits");
+      assert.strictEqual(size("0000000001"), -1, "ten digits with leading zeros");
       assert.strictEqual(size("9".repeat(13)), -1, "absurdly large");
     });
   });

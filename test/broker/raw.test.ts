@@ -117,6 +117,19 @@ for (const kind of SERVER_KINDS) {
         assert.strictEqual(await c.sync(), "+OK\r\n" + err("Invalid Publish Subject") + "+OK\r\n" + err("Invalid Publish Subject") + "+OK\r\nPONG\r\n");
       });
 
+      it("pedantic checks the subject on the PUB line, before the payload: a bad trailer then gets both errors", async () => {
+        const c = await open();
+        c.send(`CONNECT {"verbose":false,"pedantic":true}\r\nPUB foo.> 3\r\nabcd\r\n`);
+        assert.strictEqual(await closedWith(c), err("Invalid Publish Subject") + err("Unknown Protocol Operation"));
+      });
+
+      it("a published subject with an empty token reaches no one, not even '>' (without pedantic)", async () => {
+        const c = await open();
+        c.send(CONNECT_QUIET + "SUB > 1\r\nSUB a.* 2\r\nPUB a..b 1\r\nx\r\nPUB .a 1\r\nx\r\nPUB a. 1\r\nx\r\nPUB a.b 1\r\nx\r\n");
+        const out = await c.sync();
+        assert.deepStrictEqual(out.split("\r\n").filter((l) => l.startsWith("MSG")).sort(), ["MSG a.b 1 1", "MSG a.b 2 1"]);
+      });
+
       it("without pedantic a wildcard publish is accepted silently", async () => {
         const c = await open();
         c.send(`CONNECT {"verbose":true,"pedantic":false}\r\nPUB foo.* 2\r\nhi\r\n`);
@@ -300,6 +313,18 @@ for (const kind of SERVER_KINDS) {
         assert.strictEqual(await c.sync(), "HMSG _INBOX.abc 3 16 16\r\nNATS/1.0 503\r\n\r\n\r\nPONG\r\n");
       });
 
+      it("answers through a plain subscription only: a queue subscription on the reply subject gets no 503", async () => {
+        const c = await open();
+        c.send(`CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\nSUB in q 5\r\nPUB svc in 0\r\n\r\n`);
+        assert.strictEqual(await c.sync(), "PONG\r\n");
+      });
+
+      it("sends the 503 once, on the first of two matching subscriptions, also for a client that is sent headers", async () => {
+        const c = await open();
+        c.send(`CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\nSUB in 5\r\nSUB in 6\r\nHPUB svc in 12 12\r\nNATS/1.0\r\n\r\n\r\n`);
+        assert.strictEqual(await c.sync(), "HMSG in 5 16 16\r\nNATS/1.0 503\r\n\r\n\r\nPONG\r\n");
+      });
+
       it("sends nothing when a responder exists, or without no_responders", async () => {
         const svc = await open();
         svc.send(CONNECT_QUIET + "SUB svc 1\r\n");
@@ -358,13 +383,15 @@ for (const kind of SERVER_KINDS) {
           assert.strictEqual(await ok.sync(), "PONG\r\n");
           const bad = await open();
           bad.send(CONNECT_QUIET);
-          await send(bad, `PUB ${subj}x 0\r\n\r\nPING\r\n`);
+          // Nothing after the failing line: unread input would make the close a TCP reset,
+          // which can discard the -ERR before the test reads it.
+          await send(bad, `PUB ${subj}x 0\r\n`);
           assert.strictEqual(await closedWith(bad), err("maximum control line exceeded"));
         });
       }
 
       it("'maximum control line exceeded' for a CONNECT longer than max_control_line", async () => {
-        const long = `CONNECT {"verbose":false,"name":"${"n".repeat(5000)}"}\r\nPING\r\n`;
+        const long = `CONNECT {"verbose":false,"name":"${"n".repeat(5000)}"}\r\n`;
         const c = await open();
         c.send(long);
         assert.strictEqual(await closedWith(c), err("maximum control line exceeded"));
@@ -386,6 +413,31 @@ for (const kind of SERVER_KINDS) {
         const big = "z".repeat(1048576);
         c.send(CONNECT_QUIET + `SUB foo 1\r\nPUB foo 1048576\r\n${big}\r\n`);
         assert.strictEqual(await c.sync(10000), `MSG foo 1 1048576\r\n${big}\r\nPONG\r\n`);
+      });
+
+      it("a size of 10 or more digits closes without -ERR; 9 digits is 'Maximum Payload Violation'", async () => {
+        // nats-server parses at most 9 digits; a longer size is a protocol violation.
+        for (const line of ["PUB foo 1000000000\r\n", "PUB foo 2147483648\r\n", "HPUB foo 12 4294967301\r\n", "HPUB foo 1048577 2147483648\r\n"]) {
+          const c = await open();
+          c.send(CONNECT_HDRS + line);
+          assert.strictEqual(await closedWith(c), "", line);
+        }
+        for (const line of ["PUB foo 999999999\r\n", "HPUB foo 12 999999999\r\n"]) {
+          const c = await open();
+          c.send(CONNECT_HDRS + line);
+          assert.strictEqual(await closedWith(c), err("Maximum Payload Violation"), line);
+        }
+      });
+
+      it("a CONNECT field of the wrong JSON type closes without -ERR; null leaves the default", async () => {
+        for (const json of [`{"protocol":"1"}`, `{"protocol":1.5}`, `{"verbose":"true"}`, `{"headers":1}`, `{"name":5}`, `{"user":true}`]) {
+          const c = await open();
+          c.send(`CONNECT ${json}\r\n`);
+          assert.strictEqual(await closedWith(c), "", json);
+        }
+        const ok = await open();
+        ok.send(`CONNECT {"protocol":null,"echo":null,"name":null,"verbose":null}\r\nSUB foo 1\r\n`);
+        assert.strictEqual(await ok.sync(), "+OK\r\n+OK\r\nPONG\r\n", "null keeps verbose's default (true)");
       });
 
       it("'invalid client protocol' for protocol 2", async () => {

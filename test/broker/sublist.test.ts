@@ -94,6 +94,13 @@ describe("Sublist", () => {
       assert.deepStrictEqual(subjectsOf(sl.match("foo.*")), ["foo.*"]);
     });
 
+    it("a subject with an empty token matches nothing, not even '>' (as nats-server's Match)", () => {
+      const sl = new Sublist<Sub>();
+      for (const s of [">", "*.*", "a.>", "*"]) sl.insert(new Sub(s));
+      for (const subj of ["a..b", ".a", "a.", ".", "", "a.b..c"]) assert.deepStrictEqual(norm(sl.match(subj)), { p: [], q: [] }, JSON.stringify(subj));
+      assert.strictEqual(sl.match("a.b").psubs.length, 3);
+    });
+
     it("returns every subscription on the same subject, and the same object inserted twice only once", () => {
       const sl = new Sublist<Sub>();
       const a = new Sub("x");
