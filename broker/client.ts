@@ -282,6 +282,9 @@ export class Client implements ParserSink, Deliverer {
       return true;
     }
     if (this.opts.verbose) this.sendOK();
+    // A response to a request that came over a gateway goes straight back to its cluster.
+    const rr = s.replyRouter;
+    if (rr !== undefined && rr.active && rr.published(this, this.account.name, m)) return !this.closed;
     const delivered = s.routeMessage(this, this.account, m);
     if (delivered === 0 && hasReply && this.opts.no_responders) this.noResponders(m);
     return !this.closed;
@@ -466,7 +469,9 @@ export class Client implements ParserSink, Deliverer {
     out.bytes(sub.sidBuf, 0, sub.sidBuf.length);
     out.byte(32);
     if (m.re > m.rs) {
-      out.bytes(m.line, m.rs, m.re);
+      // Replies routed over a gateway (`_GR_.` prefix) reach clients without the prefix.
+      const rs = m.line[m.rs] === 95 && this.server.replyRouter !== undefined ? this.server.replyRouter.delivered(this, m) : m.rs;
+      out.bytes(m.line, rs, m.re);
       out.byte(32);
     }
     let ds = m.ds;

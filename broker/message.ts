@@ -79,3 +79,19 @@ export interface InterestListener {
  * send it on to other clusters. `servedQueues` holds the queue groups that already got it.
  */
 export type Forwarder = (from: Deliverer, account: string, msg: InMsg, servedQueues: ReadonlySet<string>) => void;
+
+/**
+ * Gateway reply routing (reference section 3): a reply carrying the `_GR_.<cluster>.<server>.`
+ * prefix reaches clients without it and is remembered, so that a client's response goes
+ * straight back to the requester's cluster. Set by the gateway module on `Server.replyRouter`.
+ */
+export interface ReplyRouter {
+  /** True while any routed reply is remembered: publishes skip `published` otherwise. */
+  readonly active: boolean;
+  /** `conn` gets `m` whose reply has the prefix: remember it; returns where the plain reply starts. */
+  delivered(conn: Deliverer, m: InMsg): number;
+  /** `conn` publishes `m`: if its subject is a remembered reply, send it back and return true. */
+  published(conn: Deliverer, account: string, m: InMsg): boolean;
+  /** A message from a route whose subject has the prefix: handle it and return true. */
+  routed(from: Deliverer, account: string, m: InMsg): boolean;
+}

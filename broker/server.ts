@@ -13,7 +13,7 @@ import { ServerOptions, withDefaults, DEFAULT_AUTH_TIMEOUT } from "./options";
 import { Logger } from "./log";
 import { Client, ClientSub, ConnectOptions, CloseReason } from "./client";
 import { Account, GLOBAL_ACCOUNT } from "./account";
-import { InMsg, Deliverer, DeliverySub, Kind, InterestListener, Forwarder } from "./message";
+import { InMsg, Deliverer, DeliverySub, Kind, InterestListener, Forwarder, ReplyRouter } from "./message";
 import * as auth from "./auth";
 import { VERSION, PROTOCOL_VERSION } from "./version";
 import { describeReloadChanges } from "./config/reload";
@@ -89,6 +89,8 @@ export class Server extends EventEmitter {
   readonly interestListeners: InterestListener[] = [];
   /** Called after local delivery of messages from clients and leaf nodes (gateways). */
   readonly forwarders: Forwarder[] = [];
+  /** Gateway reply routing (`_GR_.` replies), set while gateways are configured. */
+  replyRouter?: ReplyRouter;
   /** Client URLs of this server's cluster, this server first (INFO connect_urls). */
   connectURLs: string[] = [];
   /** Remote connections collected while routing one message (reused, no allocation). */
@@ -313,6 +315,8 @@ export class Server extends EventEmitter {
    * Returns how many subscriptions/connections received it.
    */
   routeMessage(from: Deliverer, acc: Account, m: InMsg, queueFilter?: ReadonlySet<string> | null): number {
+    // A response routed back to this cluster by a peer holding the gateway connection.
+    if (from.kind === Kind.ROUTER && this.replyRouter !== undefined && m.subject.charCodeAt(0) === 95 && this.replyRouter.routed(from, acc.name, m)) return 1;
     const r = acc.sublist.match(m.subject);
     let n = 0;
     const noEcho = from.kind === Kind.CLIENT && !(from as Client).opts.echo;
