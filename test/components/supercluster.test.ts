@@ -248,6 +248,20 @@ describe("Pulumi program under mocks", function () {
     });
   });
 
+  it("preview (secrets unknown) registers the same graph without rendering anything", async () => {
+    const decl = stackDeclaration("local-super");
+    const config = { "natsfleet:topology": JSON.stringify(decl), "natsfleet:stateDir": stateDir };
+    const names = (reg: Registered[]) => reg.map((r) => `${r.type} ${r.name}`).sort();
+    const up = await installMocks("local-super", config);
+    program();
+    await settle(up, 100);
+    const preview = await installMocks("local-super", config, true);
+    program();
+    await settle(preview, 100);
+    assert.equal(preview.length, 20);
+    assert.deepEqual(names(preview), names(up));
+  });
+
   it("secrets whose keys flatten to the same resource name still get distinct RandomPasswords", async () => {
     const reg = await installMocks("clash");
     const topology = {
