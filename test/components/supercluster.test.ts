@@ -248,7 +248,7 @@ describe("Pulumi program under mocks", function () {
     });
   });
 
-  it("preview (secrets unknown) registers the same graph without rendering anything", async () => {
+  it("preview registers the same graph as up", async () => {
     const decl = stackDeclaration("local-super");
     const config = { "natsfleet:topology": JSON.stringify(decl), "natsfleet:stateDir": stateDir };
     const names = (reg: Registered[]) => reg.map((r) => `${r.type} ${r.name}`).sort();
