@@ -17,6 +17,15 @@ const HMSG_ = Buffer.from("HMSG ");
 const NO_RESPONDERS = Buffer.from(" 16 16\r\nNATS/1.0 503\r\n\r\n\r\n");
 const GR_PREFIX = "_GR_.";
 
+/** CONNECT fields we read, with their JSON types. */
+const CONNECT_FIELDS: ReadonlyArray<readonly [string, "boolean" | "string" | "number"]> = [
+  ["verbose", "boolean"], ["pedantic", "boolean"], ["echo", "boolean"], ["headers", "boolean"],
+  ["no_responders", "boolean"], ["tls_required", "boolean"], ["new_account", "boolean"],
+  ["name", "string"], ["lang", "string"], ["version", "string"], ["user", "string"], ["pass", "string"],
+  ["auth_token", "string"], ["nkey", "string"], ["jwt", "string"], ["sig", "string"], ["account", "string"],
+  ["protocol", "number"],
+];
+
 /** CONNECT options as the client sent them (defaults as nats-server: verbose/pedantic/echo true). */
 export interface ConnectOptions {
   verbose: boolean;
@@ -246,6 +255,9 @@ export class Client implements ParserSink, Deliverer {
       this.close("Maximum Payload Exceeded");
       return -1;
     }
+    // nats-server checks the subject on the PUB line, before the payload; the message is
+    // still delivered.
+    if (this.opts.pedantic && !isValidLiteralSubject(p.str(0))) this.sendErr("Invalid Publish Subject");
     return size;
   }
 
@@ -273,10 +285,6 @@ export class Client implements ParserSink, Deliverer {
     const s = this.server;
     s.stats.inMsgs++;
     s.stats.inBytes += end - start;
-    if (this.opts.pedantic && !isValidLiteralSubject(m.subject)) {
-      // nats-server still delivers the message after this error.
-      this.sendErr("Invalid Publish Subject");
-    }
     if (m.subject.startsWith(GR_PREFIX)) {
       this.sendErr(`Permissions Violation for Publish to "${m.subject}"`);
       return true;
@@ -332,26 +340,28 @@ export class Client implements ParserSink, Deliverer {
       this.close("Protocol Violation");
       return false;
     }
-    const o = this.opts;
-    for (const k of ["verbose", "pedantic", "echo", "headers", "no_responders", "tls_required"] as const) {
-      if (k in parsed) (o as unknown as Record<string, unknown>)[k] = parsed[k] === true;
+    // Like Go's json.Unmarshal into typed fields: a wrong type fails the CONNECT (closed with no
+    // -ERR), null leaves the default.
+    const wrongType = CONNECT_FIELDS.find(([k, t]) => parsed[k] !== undefined && parsed[k] !== null && typeof parsed[k] !== t);
+    if (wrongType || (typeof parsed.protocol === "number" && !Number.isInteger(parsed.protocol))) {
+      this.server.log.error(`${this.describe()} - CONNECT field "${wrongType?.[0] ?? "protocol"}" has the wrong type`);
+      this.close("Protocol Violation");
+      return false;
     }
-    for (const k of ["name", "lang", "version", "user", "pass", "auth_token", "nkey", "jwt", "sig", "account"] as const) {
-      if (typeof parsed[k] === "string") (o as unknown as Record<string, unknown>)[k] = parsed[k];
-    }
-    if ("protocol" in parsed) o.protocol = typeof parsed.protocol === "number" ? parsed.protocol : -1;
-    if (o.protocol !== 0 && o.protocol !== 1) {
+    const o = this.opts as unknown as Record<string, unknown>;
+    for (const [k] of CONNECT_FIELDS) if (parsed[k] !== undefined && parsed[k] !== null) o[k] = parsed[k];
+    if (this.opts.protocol !== 0 && this.opts.protocol !== 1) {
       this.sendErr("invalid client protocol");
       this.close("Protocol Violation");
       return false;
     }
-    if (o.no_responders && !o.headers) {
+    if (this.opts.no_responders && !this.opts.headers) {
       this.sendErr("no responders requires headers support");
       this.close("Protocol Violation");
       return false;
     }
     if (this.server.authRequired() && !this.connectReceived) {
-      const account = this.server.authenticate(this, o);
+      const account = this.server.authenticate(this, this.opts);
       if (!account) {
         this.authViolation();
         return false;
@@ -364,9 +374,9 @@ export class Client implements ParserSink, Deliverer {
     }
     this.connectReceived = true;
     // Credentials are not kept past authentication.
-    o.pass = undefined;
-    o.auth_token = undefined;
-    if (o.verbose) this.sendOK();
+    this.opts.pass = undefined;
+    this.opts.auth_token = undefined;
+    if (this.opts.verbose) this.sendOK();
     return true;
   }
 

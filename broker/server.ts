@@ -393,9 +393,9 @@ export class Server extends EventEmitter {
 
   /** One of `c`'s own subscriptions matching `subject` (no-responders replies). */
   findOwnSub(c: Client, subject: string): ClientSub | undefined {
+    // Only a plain subscription answers for the requester (as nats-server).
     const r = c.account.sublist.match(subject);
     for (const s of r.psubs) if (s.conn === c) return s as ClientSub;
-    for (const g of r.qsubs) for (const s of g) if (s.conn === c) return s as ClientSub;
     return undefined;
   }
 

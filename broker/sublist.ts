@@ -117,7 +117,8 @@ export class Sublist<S extends Subscription> {
     }
     const result: MatchResult<S> = { psubs: [], qsubs: [] };
     const queues = new Map<string, S[]>();
-    matchLevel(this.root, subject.split("."), 0, result, queues);
+    // A subject with an empty token matches nothing, not even '>' (as nats-server).
+    if (!hasEmptyToken(subject)) matchLevel(this.root, subject.split("."), 0, result, queues);
     const out = result.psubs.length === 0 && queues.size === 0 ? (EMPTY_RESULT as MatchResult<S>) : result;
     for (const q of queues.values()) result.qsubs.push(q);
     if (this.cache.size >= this.cacheMax) {
@@ -171,6 +172,11 @@ export class Sublist<S extends Subscription> {
       if (subjectsCollide(key, subject)) this.cache.delete(key);
     }
   }
+}
+
+function hasEmptyToken(subject: string): boolean {
+  const n = subject.length;
+  return n === 0 || subject.charCodeAt(0) === 46 || subject.charCodeAt(n - 1) === 46 || subject.includes("..");
 }
 
 function isEmptyLevel<S extends Subscription>(l: Level<S>): boolean {

@@ -136,6 +136,13 @@ export class Parser {
     }
   }
 
+  /** Report a protocol error once; nothing after it is parsed. */
+  private fail(err: ParseError): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.sink.onParseError(err, this);
+  }
+
   /** Argument i as a latin1 string (bytes preserved). */
   str(i: number): string {
     return this.line.toString("latin1", this.as[i], this.ae[i]);
@@ -156,7 +163,7 @@ export class Parser {
     if (e - s >= 4 && packed4(b, s) === W_INFO && this.allowed.has(Op.INFO)) return this.dispatch(Op.INFO, b, s, s + 4, e);
     if (e - s >= 7 && packed4(b, s) === W_CONN && packed4(b, s + 3) === W_NECT && this.allowed.has(Op.CONNECT)) {
       if (argBytes(b, s + 7, e) > this.maxControlLine) {
-        this.sink.onParseError(ParseError.ControlLine, this);
+        this.fail(ParseError.ControlLine);
         return false;
       }
       return this.dispatch(Op.CONNECT, b, s, s + 7, e);
@@ -169,11 +176,11 @@ export class Parser {
       // nats-server accepts anything after PING/PONG/+OK on the same line.
       const loose = looseOp(b, s, e);
       if (loose !== 0 && this.allowed.has(loose)) return this.dispatch(loose, b, s, e, e);
-      this.sink.onParseError(ParseError.UnknownOp, this);
+      this.fail(ParseError.UnknownOp);
       return false;
     }
     if (argBytes(b, i, e) > this.maxControlLine) {
-      this.sink.onParseError(ParseError.ControlLine, this);
+      this.fail(ParseError.ControlLine);
       return false;
     }
     return this.dispatch(op, b, s, i, e);
@@ -200,7 +207,7 @@ export class Parser {
         const start = i;
         while (i < e && b[i] !== 32 && b[i] !== 9) i++;
         if (argc === MAX_ARGS) {
-          this.sink.onParseError(ParseError.BadArgs, this);
+          this.fail(ParseError.BadArgs);
           return false;
         }
         this.as[argc] = start;
@@ -227,8 +234,7 @@ export class Parser {
       const end = pos + this.need;
       this.state = State.OpStart;
       if (buf[end - 2] !== 13 || buf[end - 1] !== 10) {
-        this.sink.onParseError(ParseError.BadTrailer, this);
-        this.stopped = true;
+        this.fail(ParseError.BadTrailer);
         return buf.length;
       }
       if (!this.sink.onMsgPayload(this.op, this, buf, pos, end - 2)) this.stopped = true;
@@ -243,8 +249,7 @@ export class Parser {
     this.payload = null;
     this.state = State.OpStart;
     if (p[this.need - 2] !== 13 || p[this.need - 1] !== 10) {
-      this.sink.onParseError(ParseError.BadTrailer, this);
-      this.stopped = true;
+      this.fail(ParseError.BadTrailer);
       return buf.length;
     }
     if (!this.sink.onMsgPayload(this.op, this, p, 0, this.need - 2)) this.stopped = true;
@@ -255,14 +260,11 @@ export class Parser {
     this.appendPartial(buf, pos, len);
     // Reject garbage early (as nats-server's byte state machine does) and bound memory.
     if (!this.plausiblePrefix()) {
-      this.sink.onParseError(ParseError.UnknownOp, this);
-      this.stopped = true;
+      this.fail(ParseError.UnknownOp);
     } else if (this.partialArgBytes() > this.maxControlLine && !this.isInfo()) {
-      this.sink.onParseError(ParseError.ControlLine, this);
-      this.stopped = true;
+      this.fail(ParseError.ControlLine);
     } else if (this.partialLen > 64 * 1024 * 1024) {
-      this.sink.onParseError(ParseError.ControlLine, this);
-      this.stopped = true;
+      this.fail(ParseError.ControlLine);
     }
   }
 
@@ -391,9 +393,9 @@ function word(b: Buffer, s: number, e: number): string {
   return w;
 }
 
-/** Parse a decimal size; -1 if empty, non-digit or absurdly large. */
+/** Parse a decimal size; -1 if empty, non-digit or longer than 9 digits (as nats-server). */
 export function parseSize(b: Buffer, s: number, e: number): number {
-  if (e <= s || e - s > 12) return -1;
+  if (e <= s || e - s > 9) return -1;
   let n = 0;
   for (let i = s; i < e; i++) {
     const d = b[i] - 48;
