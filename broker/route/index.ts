@@ -1,0 +1,571 @@
+/**
+ * Clustering over routes (reference section 2, nats-server 2.9's one route per peer): the
+ * route listener, the configured seed routes and the implicit routes learned by gossip, route
+ * registration and duplicate resolution, interest propagation (RS+/RS-) and the cluster's
+ * client URLs. Messages cross routes through `RouteConn`, which the server's delivery treats
+ * like any remote connection.
+ */
+import * as net from "net";
+import { randomBytes } from "crypto";
+import type { Server, ServerAddon } from "../server";
+import type { ClusterOptions } from "../options";
+import type { DeliverySub, InterestListener } from "../message";
+import { secureEqual } from "../auth";
+import { VERSION, PROTOCOL_VERSION } from "../version";
+import { RouteConn, RouteManager, RouteCloseReason } from "./conn";
+import { RouteInfo, RouteConnect } from "./info";
+import { LocalInterest, InterestEntry, interestLine, isLocalInterest, permitted } from "./interest";
+import { RouteURL, parseRouteURL, hostKey, routeIP } from "./url";
+import { ownClientURLs, mergeURLs } from "./connect-urls";
+
+export { RouteConn, RemoteSub } from "./conn";
+export type { RouteCloseReason, RouteManager } from "./conn";
+export type { RouteInfo, RouteConnect } from "./info";
+
+declare module "../server" {
+  interface Server {
+    /** Registered routes by connection id (read by /routez and /varz). */
+    routes?: Map<number, RouteConn>;
+    /** Bound cluster port (after -1). */
+    clusterPort?: number;
+  }
+}
+
+/** nats-server's route dial timeout and reconnect pause. */
+const DIAL_TIMEOUT_MS = 1000;
+const RECONNECT_MS = 1000;
+/** Reconnect pauses grow to this after repeated failures of a configured route. */
+const MAX_RECONNECT_MS = 5000;
+
+/** A configured route URL and the state of its dialling. */
+interface Seed {
+  readonly url: RouteURL;
+  /** Dropped from the config (reload) or the server stops: never dial again. */
+  stopped: boolean;
+  /** The URL led back to this server: never dial again. */
+  self: boolean;
+  /** The connection dialled through it, while it lasts. */
+  conn: RouteConn | null;
+  /** The server id found behind it, to dial again when every route to it is gone. */
+  remoteId?: string;
+  timer: NodeJS.Timeout | null;
+  failures: number;
+}
+
+export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
+  server!: Server;
+  /** Registered routes by cid (also `server.routes`). */
+  readonly routes = new Map<number, RouteConn>();
+  /** Registered routes by the peer's server id. */
+  private readonly remotes = new Map<string, RouteConn>();
+  /** Every open route connection, registered or still in its handshake. */
+  private readonly conns = new Set<RouteConn>();
+  private readonly seeds = new Map<string, Seed>();
+  /** Implicit routes being dialled, by `host:port`. */
+  private readonly implicitDials = new Map<string, NodeJS.Timeout | null>();
+  /** Registered routes that were involved in duplicate resolution: redial if they drop. */
+  private readonly retryOnClose = new WeakSet<RouteConn>();
+  private readonly interest = new LocalInterest();
+  private listener: net.Server | null = null;
+  private cluster: ClusterOptions | null = null;
+  private name = "";
+  private dynamicName = false;
+  private running = false;
+  private ownURLs: string[] = [];
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  async start(server: Server): Promise<void> {
+    this.server = server;
+    const c = server.opts.cluster;
+    if (!c || c.port === 0) return;
+    await this.startRouting(c);
+  }
+
+  private async startRouting(c: ClusterOptions): Promise<void> {
+    const server = this.server;
+    this.cluster = c;
+    this.dynamicName = !c.name;
+    this.name = c.name || randomBytes(11).toString("base64url").replace(/[-_]/g, "x");
+    for (const seed of c.routes) parseRouteURL(seed); // a bad URL is an error now, not at dial time
+    const listener = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", (e: Error) => reject(new Error(`cluster listener on ${hostKey(c.host, c.port)}: ${e.message}`)));
+      listener.listen(c.port < 0 ? 0 : c.port, c.host, () => {
+        listener.removeAllListeners("error");
+        resolve();
+      });
+    });
+    listener.on("error", (err) => server.log.error(`Route listener error: ${err.message}`));
+    this.listener = listener;
+    this.running = true;
+    server.clusterPort = (listener.address() as net.AddressInfo).port;
+    server.routes = this.routes;
+    server.log.info(`Cluster name is ${this.name}`);
+    server.log.info(`Listening for route connections on ${hostKey(c.host, server.clusterPort)}`);
+    this.interest.clear();
+    for (const acc of server.accounts.values()) for (const sub of acc.sublist.all()) if (isLocalInterest(sub)) this.interest.add(acc.name, sub.subject, sub.queue);
+    if (!server.interestListeners.includes(this)) server.interestListeners.push(this);
+    this.ownURLs = ownClientURLs(server);
+    this.updateConnectURLs();
+    for (const raw of c.routes) this.addSeed(raw);
+  }
+
+  async reloaded(server: Server): Promise<void> {
+    const next = server.opts.cluster;
+    const prev = this.cluster;
+    const active = next !== undefined && next.port !== 0;
+    if (!this.running) {
+      if (active) await this.startRouting(next);
+      return;
+    }
+    if (!active || !prev || next.host !== prev.host || (next.port !== prev.port && !(next.port < 0 && prev.port < 0)) || (next.name ?? "") !== (prev.name ?? "")) {
+      // The listener or the cluster's identity changed: start over.
+      await this.stopRouting();
+      if (active) await this.startRouting(next);
+      return;
+    }
+    this.cluster = next;
+    for (const bad of next.routes) parseRouteURL(bad);
+    const wanted = new Set(next.routes);
+    for (const [raw, seed] of this.seeds) {
+      if (wanted.has(raw)) continue;
+      this.stopSeed(seed);
+      this.seeds.delete(raw);
+      server.log.info(`Removed route ${redact(seed.url)}`);
+      const conn = seed.conn ?? (seed.remoteId ? this.remotes.get(seed.remoteId) : undefined);
+      if (conn && conn.didSolicit) conn.close("Route Removed");
+    }
+    for (const raw of next.routes) {
+      if (this.seeds.has(raw)) continue;
+      server.log.info(`Added route ${redact(parseRouteURL(raw))}`);
+      this.addSeed(raw);
+    }
+    const urls = ownClientURLs(server);
+    if (urls.join() !== this.ownURLs.join()) {
+      this.ownURLs = urls;
+      this.updateConnectURLs();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.stopRouting();
+  }
+
+  private async stopRouting(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    const listener = this.listener;
+    this.listener = null;
+    const closing = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
+    for (const seed of this.seeds.values()) this.stopSeed(seed);
+    this.seeds.clear();
+    for (const t of this.implicitDials.values()) if (t) clearTimeout(t);
+    this.implicitDials.clear();
+    for (const conn of [...this.conns]) conn.close("Server Shutdown");
+    const i = this.server.interestListeners.indexOf(this);
+    if (i >= 0) this.server.interestListeners.splice(i, 1);
+    this.interest.clear();
+    this.server.scheduleFlush();
+    await closing;
+    this.server.clusterPort = undefined;
+    this.ownURLs = [];
+    this.server.setConnectURLs([]);
+  }
+
+  // ---- connections ----------------------------------------------------------------------------
+
+  private accept(sock: net.Socket): void {
+    if (!this.running) {
+      sock.destroy();
+      return;
+    }
+    this.newConn(sock, null, false);
+  }
+
+  private newConn(sock: net.Socket, url: RouteURL | null, configured: boolean): RouteConn {
+    sock.setNoDelay(true);
+    const ip = (sock.remoteAddress ?? "").replace(/^::ffff:/, "");
+    const conn = new RouteConn(this, sock, this.server.allocCid(), ip, sock.remotePort ?? 0, url, configured);
+    this.conns.add(conn);
+    this.server.log.info(`${conn.describe()} - Route connection created`);
+    conn.begin();
+    return conn;
+  }
+
+  /** Dial `url` once; calls `failed` when no TCP connection could be made. */
+  private dial(url: RouteURL, configured: boolean, connected: (c: RouteConn) => void, failed: (e: Error) => void): void {
+    this.server.log.debug(`Trying to connect to route on ${hostKey(url.host, url.port)}`);
+    const sock = net.connect({ host: url.host, port: url.port });
+    const timer = setTimeout(() => sock.destroy(new Error("dial timeout")), DIAL_TIMEOUT_MS);
+    const onError = (e: Error) => {
+      clearTimeout(timer);
+      sock.destroy();
+      failed(e);
+    };
+    sock.once("error", onError);
+    sock.once("connect", () => {
+      clearTimeout(timer);
+      sock.removeListener("error", onError);
+      if (!this.running) {
+        sock.destroy();
+        return;
+      }
+      connected(this.newConn(sock, url, configured));
+    });
+  }
+
+  private addSeed(raw: string): void {
+    const seed: Seed = { url: parseRouteURL(raw), stopped: false, self: false, conn: null, timer: null, failures: 0 };
+    this.seeds.set(raw, seed);
+    this.dialSeed(seed);
+  }
+
+  private stopSeed(seed: Seed): void {
+    seed.stopped = true;
+    if (seed.timer) clearTimeout(seed.timer);
+    seed.timer = null;
+  }
+
+  private dialSeed(seed: Seed): void {
+    seed.timer = null;
+    if (seed.stopped || seed.self || seed.conn || !this.running) return;
+    // Someone else's connection already links us to the server behind this seed.
+    if (seed.remoteId && this.remotes.has(seed.remoteId)) return;
+    this.dial(
+      seed.url,
+      true,
+      (conn) => {
+        seed.conn = conn;
+      },
+      (e) => {
+        seed.failures++;
+        const log = seed.failures === 1 || seed.failures % 30 === 0 ? this.server.log.error : this.server.log.debug;
+        log.call(this.server.log, `Error trying to connect to route ${redact(seed.url)} (attempt ${seed.failures}): ${e.message}`);
+        this.scheduleSeed(seed, backoff(seed.failures));
+      },
+    );
+  }
+
+  private scheduleSeed(seed: Seed, ms: number): void {
+    if (seed.stopped || seed.self || seed.timer || !this.running) return;
+    seed.timer = setTimeout(() => this.dialSeed(seed), ms);
+    seed.timer.unref();
+  }
+
+  /** Dial a server learned by gossip, with `connect_retries` more attempts after the first. */
+  private dialImplicit(url: RouteURL, attempt = 0): void {
+    const key = hostKey(url.host, url.port);
+    this.implicitDials.set(key, null);
+    this.dial(
+      url,
+      false,
+      () => this.implicitDials.delete(key),
+      (e) => {
+        const retries = this.cluster?.connectRetries ?? 0;
+        this.server.log.debug(`Error trying to connect to implicit route ${key} (attempt ${attempt + 1}): ${e.message}`);
+        if (attempt >= retries || !this.running) {
+          this.implicitDials.delete(key);
+          return;
+        }
+        const t = setTimeout(() => this.dialImplicit(url, attempt + 1), RECONNECT_MS);
+        t.unref();
+        this.implicitDials.set(key, t);
+      },
+    );
+  }
+
+  // ---- RouteManager ---------------------------------------------------------------------------
+
+  routeInfoJSON(): string {
+    return JSON.stringify(this.routeInfo(true));
+  }
+
+  private routeInfo(withNonce: boolean): Record<string, unknown> {
+    const s = this.server;
+    const c = this.cluster!;
+    const info: Record<string, unknown> = {
+      server_id: s.id,
+      server_name: s.name,
+      version: PROTOCOL_VERSION,
+      proto: 2,
+      go: `natsfleet ${VERSION} node ${process.version}`,
+    };
+    let host = c.host;
+    let port = s.clusterPort ?? 0;
+    let ip: string | undefined;
+    if (c.advertise) {
+      const adv = c.advertise.replace(/^[a-z-]+:\/\//i, "").replace(/\/$/, "");
+      const m = /^(.*?)(?::(\d+))?$/.exec(adv)!;
+      host = m[1].replace(/^\[(.*)\]$/, "$1");
+      if (m[2]) port = Number(m[2]);
+      ip = routeIP(host, port);
+    }
+    info.host = host;
+    info.port = port;
+    info.headers = true;
+    if (this.authRequired()) info.auth_required = true;
+    if (c.tls) info.tls_required = true;
+    info.max_payload = s.opts.maxPayload;
+    if (withNonce) info.nonce = randomBytes(11).toString("base64url");
+    info.cluster = this.name;
+    if (this.dynamicName) info.cluster_dynamic = true;
+    if (ip) info.ip = ip;
+    info.connect_urls = this.ownURLs;
+    info.lnoc = true;
+    if (c.permissions?.import || c.permissions?.export) {
+      info.import = c.permissions.import;
+      info.export = c.permissions.export;
+    }
+    return info;
+  }
+
+  connectJSON(url: RouteURL): string {
+    const c: Record<string, unknown> = { echo: true, verbose: false, pedantic: false };
+    if (url.user !== undefined) {
+      c.user = url.user;
+      c.pass = url.pass ?? "";
+    }
+    c.tls_required = false;
+    c.headers = true;
+    c.name = this.server.id;
+    c.cluster = this.name;
+    if (this.dynamicName) c.dynamic = true;
+    c.lnoc = true;
+    return JSON.stringify(c);
+  }
+
+  private authRequired(): boolean {
+    const a = this.cluster?.authorization;
+    return !!(a && (a.user || a.password));
+  }
+
+  authTimeoutMs(): number | null {
+    if (!this.authRequired()) return null;
+    return this.cluster?.authorization?.timeout ?? 2000;
+  }
+
+  checkConnect(conn: RouteConn, c: RouteConnect): { err?: string; reason: RouteCloseReason } | null {
+    if (c.gateway) {
+      const err = `Rejecting connection from gateway "${c.gateway}" on the Route port`;
+      this.server.log.error(`${conn.describe()} - ${err}`);
+      return { err, reason: "Incorrect Port" };
+    }
+    if ((c.cluster ?? "") !== this.name && !this.adoptClusterName(c.cluster ?? "", c.dynamic === true, conn)) {
+      const err = `Rejecting connection, cluster name "${c.cluster ?? ""}" does not match "${this.name}"`;
+      this.server.log.error(`${conn.describe()} - ${err}`);
+      return { err, reason: "Cluster Name Conflict" };
+    }
+    const a = this.cluster?.authorization;
+    if (this.authRequired()) {
+      const userOk = a!.user === undefined || (c.user !== undefined && secureEqual(a!.user, c.user));
+      const passOk = a!.password === undefined || (c.pass !== undefined && secureEqual(a!.password, c.pass));
+      if (!userOk || !passOk) {
+        this.server.log.error(`${conn.describe()} - authentication error`);
+        return { err: "Authorization Violation", reason: "Authentication Failure" };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A server without a configured cluster name takes a configured peer's name (or the larger
+   * of two generated ones), as nats-server does; returns whether the names now agree.
+   */
+  private adoptClusterName(theirs: string, theirsDynamic: boolean, keep: RouteConn): boolean {
+    if (!this.dynamicName || theirs === "") return false;
+    if (theirsDynamic && this.name.localeCompare(theirs) >= 0) return false;
+    this.server.log.info(`Cluster name updated to ${theirs}`);
+    this.name = theirs;
+    if (!theirsDynamic) this.dynamicName = false;
+    for (const r of [...this.conns]) if (r !== keep) r.close("Cluster Name Conflict");
+    return true;
+  }
+
+  firstInfo(conn: RouteConn, info: RouteInfo): void {
+    const s = this.server;
+    const seed = this.seedOf(conn);
+    if (info.server_id === s.id) {
+      s.log.debug(`${conn.describe()} - Detected route to self, ignoring ${conn.url ? redact(conn.url) : ""}`);
+      if (seed) seed.self = true;
+      conn.close("Route To Self");
+      return;
+    }
+    if (info.cluster !== undefined && info.cluster !== "" && info.cluster !== this.name && !this.adoptClusterName(info.cluster, info.cluster_dynamic === true, conn)) {
+      s.log.error(`${conn.describe()} - Rejecting connection, cluster name "${info.cluster}" does not match "${this.name}"`);
+      conn.close("Cluster Name Conflict");
+      return;
+    }
+    if (!conn.didSolicit && info.server_name && info.server_name === s.name && s.name !== s.id) {
+      s.log.error(`${conn.describe()} - Remote server has a duplicate name: "${info.server_name}"`);
+      conn.close("Protocol Violation");
+      return;
+    }
+    const existing = this.remotes.get(info.server_id);
+    if (seed) seed.remoteId = info.server_id;
+    if (seed && !existing) seed.failures = 0;
+    if (existing) {
+      s.log.debug(`${conn.describe()} - Detected duplicate remote route "${info.server_id}"`);
+      // Both sides may keep opposite connections and drop both: the survivor redials if it drops.
+      this.retryOnClose.add(existing);
+      conn.close("Duplicate Route");
+      return;
+    }
+    this.remotes.set(info.server_id, conn);
+    this.routes.set(conn.cid, conn);
+    conn.registered = true;
+    s.log.debug(`${conn.describe()} - Registering remote route "${info.server_id}"`);
+    this.sendAllInterest(conn);
+    if (this.routes.size > 1) this.gossip(conn, info);
+    this.updateConnectURLs();
+    s.scheduleFlush();
+  }
+
+  /** Tell the other routes about a new peer so they connect to it too (implicit routes). */
+  private gossip(conn: RouteConn, info: RouteInfo): void {
+    const fwd: RouteInfo = { ...info };
+    delete fwd.nonce;
+    if (!fwd.ip) fwd.ip = routeIP(conn.ip, info.port ?? 0);
+    const line = `INFO ${JSON.stringify(fwd)} \r\n`;
+    for (const r of this.routes.values()) if (r !== conn && r.remoteId !== info.server_id) r.sendProto(line);
+  }
+
+  laterInfo(conn: RouteConn, info: RouteInfo): void {
+    if (info.gateway) {
+      this.server.log.debug(`${conn.describe()} - gateway INFO for "${info.gateway}" over a route ignored`);
+      return;
+    }
+    if (info.server_id !== conn.remoteId) {
+      this.implicitRoute(info);
+      return;
+    }
+    conn.connectURLs = info.ldm ? [] : info.connect_urls ? [...info.connect_urls] : conn.connectURLs;
+    this.updateConnectURLs();
+  }
+
+  /** Gossip about a server we may not know: dial it unless known, configured or self. */
+  private implicitRoute(info: RouteInfo): void {
+    const s = this.server;
+    if (!this.running || info.server_id === s.id || this.remotes.has(info.server_id)) return;
+    if (info.host !== undefined && info.port !== undefined) {
+      const key = hostKey(info.host, info.port);
+      for (const seed of this.seeds.values()) if (hostKey(seed.url.host, seed.url.port) === key) return;
+    }
+    if (!info.ip) return;
+    let url: RouteURL;
+    try {
+      url = parseRouteURL(info.ip);
+    } catch (e) {
+      s.log.error(`Error parsing URL from INFO: ${(e as Error).message}`);
+      return;
+    }
+    const key = hostKey(url.host, url.port);
+    if (this.implicitDials.has(key)) return;
+    for (const c of this.conns) if (c.url && hostKey(c.url.host, c.url.port) === key) return;
+    const a = this.cluster?.authorization;
+    if (info.auth_required && a?.user) url = { ...url, user: a.user, pass: a.password ?? "" };
+    this.dialImplicit(url);
+  }
+
+  closed(conn: RouteConn): void {
+    const s = this.server;
+    this.conns.delete(conn);
+    const reason = conn.closeReason ?? "Client Closed";
+    if (conn.registered) {
+      this.routes.delete(conn.cid);
+      if (this.remotes.get(conn.remoteId) === conn) this.remotes.delete(conn.remoteId);
+      s.log.info(`${conn.describe()} - Router connection closed: ${reason}`);
+      this.updateConnectURLs();
+    } else {
+      s.log.debug(`${conn.describe()} - Router connection closed: ${reason}`);
+    }
+    if (!this.running || reason === "Server Shutdown" || reason === "Route Removed") return;
+    const seed = this.seedOf(conn);
+    if (seed) {
+      seed.conn = null;
+      // A handshake that keeps failing (wrong cluster, bad credentials) is retried ever slower.
+      if (!conn.registered && reason !== "Duplicate Route") seed.failures++;
+    }
+    if (reason === "Route To Self") return;
+    if (conn.remoteId && this.remotes.has(conn.remoteId)) return;
+    const delay = RECONNECT_MS + Math.floor(Math.random() * 100);
+    if (seed) {
+      this.scheduleSeed(seed, seed.failures > 0 ? backoff(seed.failures) : delay);
+    } else if (conn.url && (conn.registered || reason === "Duplicate Route")) {
+      const url = conn.url;
+      const t = setTimeout(() => {
+        if (!this.remotes.has(conn.remoteId)) this.dialImplicit(url);
+      }, delay);
+      t.unref();
+    } else if (conn.registered && this.retryOnClose.has(conn) && conn.info?.port) {
+      // We kept the peer's connection over our own: now that it dropped, dial it ourselves.
+      const url = parseRouteURL(conn.info.ip || routeIP(conn.ip, conn.info.port));
+      const a = this.cluster?.authorization;
+      const withAuth = conn.info.auth_required && a?.user ? { ...url, user: a.user, pass: a.password ?? "" } : url;
+      const t = setTimeout(() => {
+        if (!this.remotes.has(conn.remoteId)) this.dialImplicit(withAuth);
+      }, delay);
+      t.unref();
+    }
+    // Configured seeds that stood back because this peer was already connected dial it now.
+    if (conn.registered) {
+      for (const sd of this.seeds.values()) if (sd.remoteId === conn.remoteId && !sd.conn) this.scheduleSeed(sd, delay);
+    }
+  }
+
+  private seedOf(conn: RouteConn): Seed | undefined {
+    if (!conn.url) return undefined;
+    for (const seed of this.seeds.values()) if (seed.conn === conn || (seed.url === conn.url && !seed.stopped)) return seed;
+    return undefined;
+  }
+
+  acceptsInterest(subject: string): boolean {
+    return permitted(this.cluster?.permissions?.export, subject);
+  }
+
+  // ---- interest -------------------------------------------------------------------------------
+
+  subAdded(account: string, sub: DeliverySub): void {
+    if (!isLocalInterest(sub)) return;
+    const e = this.interest.add(account, sub.subject, sub.queue);
+    if (e) this.broadcast(e);
+  }
+
+  subRemoved(account: string, sub: DeliverySub): void {
+    if (!isLocalInterest(sub)) return;
+    const e = this.interest.remove(account, sub.subject, sub.queue);
+    if (e) this.broadcast(e);
+  }
+
+  private broadcast(e: InterestEntry): void {
+    if (this.routes.size === 0 || !permitted(this.cluster?.permissions?.import, e.subject)) return;
+    const line = interestLine(e);
+    for (const r of this.routes.values()) r.sendProto(line);
+  }
+
+  private sendAllInterest(conn: RouteConn): void {
+    const imp = this.cluster?.permissions?.import;
+    for (const e of this.interest.entries()) if (permitted(imp, e.subject)) conn.sendProto(interestLine(e));
+  }
+
+  // ---- connect_urls ---------------------------------------------------------------------------
+
+  private updateConnectURLs(): void {
+    if (!this.running) return;
+    const noAdvertise = this.cluster?.noAdvertise === true;
+    const lists: string[][] = [this.ownURLs];
+    if (!noAdvertise) for (const r of this.routes.values()) lists.push(r.connectURLs);
+    this.server.setConnectURLs(mergeURLs(lists));
+  }
+}
+
+/** Pause before the n-th retry of a configured route: 1s, growing after a few failures. */
+function backoff(failures: number): number {
+  const ms = failures <= 3 ? RECONNECT_MS : RECONNECT_MS * Math.pow(1.5, failures - 3);
+  return Math.min(MAX_RECONNECT_MS, Math.round(ms)) + Math.floor(Math.random() * 100);
+}
+
+/** A route URL for logs, without its password. */
+function redact(u: RouteURL): string {
+  return u.user ? u.raw.replace(/\/\/[^@/]*@/, `//${u.user}:xxxxx@`) : u.raw;
+}
