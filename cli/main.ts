@@ -27,6 +27,14 @@ export const COMMANDS: readonly CommandEntry[] = [
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+// A reader that goes away (`natsfleet status | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 const processIO: CliIO = {
   out: (line) => process.stdout.write(line + "\n"),
   err: (line) => process.stderr.write(line + "\n"),
