@@ -91,6 +91,8 @@ export interface LeafRemoteLink {
   learnURLs(urls: string[]): void;
   /** Wait this long before the next attempt (loop, same cluster name). */
   delayNextAttempt(ms: number): void;
+  /** The connection it dialled ended; the link decides when to try again. */
+  connClosed(c: LeafConn): void;
   describeURL(): string;
 }
 

@@ -1,0 +1,193 @@
+/**
+ * Leaf node test topologies: in-process natsfleet servers (created from nats-server config
+ * text, with the leaf node addon pushed onto `server.addons`) and Debian nats-server processes,
+ * plus waiting, HTTP monitoring and client helpers. Everything started here is tracked so
+ * `stopAll()` cleans up after a failed test.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { connect, NatsConnection, ConnectionOptions } from "nats";
+import { createServer } from "../../broker";
+import { loadConfigFile } from "../../broker/config/options";
+import type { Server } from "../../broker/server";
+import { LeafNodeAddon } from "../../broker/leafnode";
+import { spawnServer, ServerProcess, stopAllServers } from "../helpers/servers";
+import { freePort, freePorts, sleep } from "../helpers/ports";
+
+export { freePort, freePorts, sleep };
+
+/** An in-process natsfleet server with its leaf node addon and config directory. */
+export interface OurServer {
+  kind: "natsfleet";
+  server: Server;
+  leaf: LeafNodeAddon;
+  dir: string;
+  configFile: string;
+  url: string;
+  httpPort: number;
+  leafPort: number;
+}
+
+/** A nats-server process with the ports its config was given. */
+export interface TheirServer {
+  kind: "nats-server";
+  proc: ServerProcess;
+  url: string;
+  httpPort: number;
+  leafPort: number;
+}
+
+export type AnyServer = OurServer | TheirServer;
+
+const ours = new Set<OurServer>();
+const clients = new Set<NatsConnection>();
+
+/** Write `config` to a fresh temp dir and start our server from it (port/http picked here). */
+export async function startOurs(config: string): Promise<OurServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-leaf-"));
+  const [port, httpPort] = await freePorts(2);
+  const configFile = path.join(dir, "server.conf");
+  fs.writeFileSync(configFile, `host: 127.0.0.1\nport: ${port}\nhttp: "127.0.0.1:${httpPort}"\n${config}\n`);
+  const { options } = loadConfigFile(configFile);
+  const server = createServer(options, { log: { quiet: !process.env.LEAF_TEST_LOG } });
+  const leaf = new LeafNodeAddon();
+  server.addons.push(leaf);
+  await server.start();
+  const o: OurServer = {
+    kind: "natsfleet",
+    server,
+    leaf,
+    dir,
+    configFile,
+    url: server.clientURL(),
+    httpPort: server.httpPort,
+    leafPort: server.leafnodePort ?? 0,
+  };
+  ours.add(o);
+  return o;
+}
+
+/** Rewrite an in-process server's config (same client/http ports) and reload it. */
+export async function reloadOurs(o: OurServer, config: string): Promise<void> {
+  const port = o.server.port;
+  fs.writeFileSync(o.configFile, `host: 127.0.0.1\nport: ${port}\nhttp: "127.0.0.1:${o.httpPort}"\n${config}\n`);
+  const { options } = loadConfigFile(o.configFile);
+  await o.server.reload(options);
+}
+
+/**
+ * Start nats-server with `config`; `leafPort` (if the config has `$LEAF_PORT`) and the HTTP
+ * port are picked free here and substituted.
+ */
+export async function startTheirs(config: string): Promise<TheirServer> {
+  const [leafPort, httpPort] = await freePorts(2);
+  const text = `http: "127.0.0.1:${httpPort}"\n${config.replace(/\$LEAF_PORT/g, String(leafPort))}\n`;
+  const proc = await spawnServer("nats-server", [], { config: text });
+  return { kind: "nats-server", proc, url: proc.url, httpPort, leafPort };
+}
+
+export async function stopOurs(o: OurServer): Promise<void> {
+  if (!ours.delete(o)) return;
+  await o.server.shutdown();
+  fs.rmSync(o.dir, { recursive: true, force: true });
+}
+
+export async function stopServer(s: AnyServer): Promise<void> {
+  if (s.kind === "natsfleet") await stopOurs(s);
+  else await s.proc.stop("SIGTERM");
+}
+
+/** Close every client and stop every server this module started. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...clients].map((c) => c.close().catch(() => undefined)));
+  clients.clear();
+  await Promise.all([...ours].map((o) => stopOurs(o)));
+  await stopAllServers();
+}
+
+/** A `nats` client, closed by stopAll(). */
+export async function client(url: string, opts: ConnectionOptions = {}): Promise<NatsConnection> {
+  const nc = await connect({ servers: url, reconnect: false, ...opts });
+  clients.add(nc);
+  nc.closed().then(() => clients.delete(nc));
+  return nc;
+}
+
+/** GET a monitoring endpoint as JSON (no keep-alive, so no socket outlives a test). */
+export function getJSON(port: number, p: string): Promise<Record<string, any>> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: p, agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => {
+        try {
+          resolve(JSON.parse(text));
+        } catch {
+          reject(new Error(`${p}: not JSON: ${text.slice(0, 200)}`));
+        }
+      });
+    });
+    req.on("error", reject);
+  });
+}
+
+/** Poll `check` until it returns true; throws `what` (with the last error) after `ms`. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+/** Number of leaf connections a server reports on /leafz. */
+export async function leafCount(s: AnyServer): Promise<number> {
+  const j = await getJSON(s.httpPort, "/leafz");
+  return j.leafnodes as number;
+}
+
+/** Wait until `s` has `n` leaf connections (per /leafz). */
+export function waitLeafs(s: AnyServer, n: number, ms = 8000): Promise<void> {
+  return waitFor(`${s.kind} to report ${n} leaf connection(s)`, async () => (await leafCount(s)) === n, ms);
+}
+
+/** Whether `/subsz?subs=1` of `s` lists a subscription on `subject` (interest crossed a link). */
+export async function hasInterest(s: AnyServer, subject: string, queue?: string): Promise<boolean> {
+  if (s.kind === "natsfleet") {
+    return s.server.globalAccount.sublist.all().some((x) => x.subject === subject && x.queue === queue && x.conn.kind === 3);
+  }
+  const j = await getJSON(s.httpPort, "/leafz?subs=1");
+  for (const l of (j.leafs ?? []) as Array<{ subscriptions_list?: string[] }>) {
+    for (const e of l.subscriptions_list ?? []) if (e === subject || e === `${subject} ${queue}`) return true;
+  }
+  return false;
+}
+
+/** Wait until messages on `subject` published at `s` would cross to the leaf peer. */
+export function waitInterest(s: AnyServer, subject: string, queue?: string, ms = 8000): Promise<void> {
+  return waitFor(`interest in ${subject}${queue ? " " + queue : ""} at ${s.kind}`, () => hasInterest(s, subject, queue), ms);
+}
+
+/** Collect messages on a subscription for `ms`, then unsubscribe. */
+export async function collect(nc: NatsConnection, subject: string, opts: { queue?: string } = {}): Promise<{ msgs: string[]; done: () => Promise<string[]> }> {
+  const msgs: string[] = [];
+  const sub = nc.subscribe(subject, { queue: opts.queue, callback: (_e, m) => msgs.push(new TextDecoder().decode(m.data)) });
+  await nc.flush();
+  return {
+    msgs,
+    done: async () => {
+      sub.unsubscribe();
+      await nc.flush();
+      return msgs;
+    },
+  };
+}

@@ -1,0 +1,329 @@
+/**
+ * Leaf nodes (reference section 4) between in-process natsfleet servers and Debian's
+ * nats-server 2.9.10, in every hub/spoke combination: handshake, interest both ways, messages,
+ * request/reply, queue groups spanning the link (exactly once), headers, /leafz, rejections,
+ * loop detection and reload of remotes.
+ */
+import * as assert from "assert";
+import * as net from "net";
+import { headers as natsHeaders, StringCodec } from "nats";
+import {
+  AnyServer,
+  OurServer,
+  client,
+  collect,
+  getJSON,
+  hasInterest,
+  reloadOurs,
+  sleep,
+  startOurs,
+  startTheirs,
+  stopAll,
+  stopServer,
+  waitFor,
+  waitInterest,
+  waitLeafs,
+} from "./leafnode-helpers";
+
+const sc = StringCodec();
+
+type Pair = { hub: AnyServer; spoke: AnyServer };
+
+/** Hub config: a leafnode listener with one user. */
+function hubConf(kind: "ours" | "theirs", extra = ""): string {
+  const listen = kind === "ours" ? "127.0.0.1:-1" : "127.0.0.1:$LEAF_PORT";
+  return `leafnodes { listen: "${listen}"\n authorization { user: leaf, password: s3cret }\n}\n${extra}`;
+}
+
+function spokeConf(hubLeafPort: number, password = "s3cret", extra = ""): string {
+  return `leafnodes { remotes: [ { url: "nats-leaf://leaf:${password}@127.0.0.1:${hubLeafPort}" } ] }\n${extra}`;
+}
+
+async function pair(hubKind: "ours" | "theirs", spokeKind: "ours" | "theirs"): Promise<Pair> {
+  const hub: AnyServer = hubKind === "ours" ? await startOurs(hubConf("ours")) : await startTheirs(hubConf("theirs"));
+  const spoke: AnyServer = spokeKind === "ours" ? await startOurs(spokeConf(hub.leafPort)) : await startTheirs(spokeConf(hub.leafPort));
+  await waitLeafs(hub, 1);
+  await waitLeafs(spoke, 1);
+  return { hub, spoke };
+}
+
+/** Publish on `from`, receive on `to`, across the leaf link (after interest arrived). */
+async function oneWay(from: AnyServer, to: AnyServer, subject: string): Promise<void> {
+  const a = await client(from.url);
+  const b = await client(to.url);
+  const got = await collect(b, subject);
+  await waitInterest(from, subject);
+  for (let i = 0; i < 5; i++) a.publish(subject, sc.encode(`m${i}`));
+  await a.flush();
+  await waitFor(`5 messages on ${subject}`, () => got.msgs.length >= 5);
+  await sleep(100);
+  assert.deepStrictEqual(got.msgs, ["m0", "m1", "m2", "m3", "m4"]);
+}
+
+async function requestReply(requester: AnyServer, responder: AnyServer, subject: string): Promise<void> {
+  const r = await client(responder.url);
+  r.subscribe(subject, { callback: (_e, m) => m.respond(sc.encode(`re:${sc.decode(m.data)}`)) });
+  await r.flush();
+  await waitInterest(requester, subject);
+  const q = await client(requester.url);
+  const reply = await q.request(subject, sc.encode("ping"), { timeout: 3000 });
+  assert.strictEqual(sc.decode(reply.data), "re:ping");
+}
+
+/** Queue members on both sides: every message is received exactly once. */
+async function queueExactlyOnce(p: Pair, subject: string): Promise<void> {
+  const h = await client(p.hub.url);
+  const s = await client(p.spoke.url);
+  const hubMember = await collect(h, subject, { queue: "workers" });
+  const spokeMember = await collect(s, subject, { queue: "workers" });
+  await waitInterest(p.hub, subject, "workers");
+  await waitInterest(p.spoke, subject, "workers");
+  const total = 40;
+  for (let i = 0; i < total / 2; i++) {
+    h.publish(subject, sc.encode(`h${i}`));
+    s.publish(subject, sc.encode(`s${i}`));
+  }
+  await h.flush();
+  await s.flush();
+  await waitFor("all queue messages", () => hubMember.msgs.length + spokeMember.msgs.length >= total);
+  await sleep(200);
+  const all = [...hubMember.msgs, ...spokeMember.msgs].sort();
+  assert.strictEqual(all.length, total, `duplicates: ${all.length} for ${total}`);
+  assert.strictEqual(new Set(all).size, total);
+  // Local members are preferred: each side's own messages stay on its side.
+  assert.ok(hubMember.msgs.every((m) => m.startsWith("h")), `hub member got ${hubMember.msgs}`);
+  assert.ok(spokeMember.msgs.every((m) => m.startsWith("s")), `spoke member got ${spokeMember.msgs}`);
+}
+
+/** A queue group only on the far side still gets messages across the link. */
+async function queueRemoteOnly(from: AnyServer, to: AnyServer, subject: string): Promise<void> {
+  const a = await client(from.url);
+  const b = await client(to.url);
+  const m1 = await collect(b, subject, { queue: "far" });
+  const m2 = await collect(b, subject, { queue: "far" });
+  await waitInterest(from, subject, "far");
+  for (let i = 0; i < 20; i++) a.publish(subject, sc.encode(`q${i}`));
+  await a.flush();
+  await waitFor("20 queue messages", () => m1.msgs.length + m2.msgs.length >= 20);
+  await sleep(150);
+  assert.strictEqual(m1.msgs.length + m2.msgs.length, 20);
+}
+
+describe("leaf nodes", function () {
+  this.timeout(30000);
+
+  afterEach(async () => {
+    await stopAll();
+  });
+
+  const combos: Array<["ours" | "theirs", "ours" | "theirs"]> = [
+    ["ours", "ours"],
+    ["theirs", "ours"],
+    ["ours", "theirs"],
+  ];
+  for (const [hk, sk] of combos) {
+    const label = `${hk === "ours" ? "natsfleet" : "nats-server"} hub + ${sk === "ours" ? "natsfleet" : "nats-server"} spoke`;
+    describe(label, () => {
+      it("carries messages both ways", async () => {
+        const p = await pair(hk, sk);
+        await oneWay(p.hub, p.spoke, "to.spoke");
+        await oneWay(p.spoke, p.hub, "to.hub");
+      });
+
+      it("carries request/reply across the link in both directions", async () => {
+        const p = await pair(hk, sk);
+        await requestReply(p.spoke, p.hub, "svc.hub");
+        await requestReply(p.hub, p.spoke, "svc.spoke");
+      });
+
+      it("delivers to queue members on both sides exactly once, local first", async () => {
+        const p = await pair(hk, sk);
+        await queueExactlyOnce(p, "jobs");
+      });
+
+      it("sends to a queue group that exists only across the link", async () => {
+        const p = await pair(hk, sk);
+        await queueRemoteOnly(p.hub, p.spoke, "far.spoke");
+        await queueRemoteOnly(p.spoke, p.hub, "far.hub");
+      });
+
+      it("keeps headers and wildcard subscriptions across the link", async () => {
+        const p = await pair(hk, sk);
+        const a = await client(p.spoke.url);
+        const b = await client(p.hub.url);
+        const got: Array<{ subject: string; h?: string; data: string }> = [];
+        b.subscribe("wild.*.x", { callback: (_e, m) => got.push({ subject: m.subject, h: m.headers?.get("X-Leaf"), data: sc.decode(m.data) }) });
+        await b.flush();
+        await waitInterest(p.spoke, "wild.*.x");
+        const h = natsHeaders();
+        h.set("X-Leaf", "yes");
+        a.publish("wild.1.x", sc.encode("with"), { headers: h });
+        a.publish("wild.2.x", sc.encode("without"));
+        a.publish("wild.3.y", sc.encode("nomatch"));
+        await a.flush();
+        await waitFor("2 wildcard messages", () => got.length >= 2);
+        await sleep(100);
+        assert.deepStrictEqual(got, [
+          { subject: "wild.1.x", h: "yes", data: "with" },
+          { subject: "wild.2.x", h: undefined, data: "without" },
+        ]);
+      });
+
+      it("stops delivering when interest goes away", async () => {
+        const p = await pair(hk, sk);
+        const b = await client(p.hub.url);
+        const sub = b.subscribe("gone");
+        await b.flush();
+        await waitInterest(p.spoke, "gone");
+        sub.unsubscribe();
+        await b.flush();
+        await waitFor("interest removed at the spoke", async () => !(await hasInterest(p.spoke, "gone")));
+      });
+    });
+  }
+
+  it("lists the connection on /leafz on both ends", async () => {
+    const p = await pair("ours", "ours");
+    const nc = await client(p.hub.url);
+    nc.subscribe("leafz.check");
+    await nc.flush();
+    await waitInterest(p.spoke, "leafz.check");
+    const hub = await getJSON(p.hub.httpPort, "/leafz?subs=1");
+    assert.strictEqual(hub.leafnodes, 1);
+    assert.strictEqual(hub.leafs[0].account, "$G");
+    assert.strictEqual(hub.leafs[0].ip, "127.0.0.1");
+    const spoke = await getJSON(p.spoke.httpPort, "/leafz?subs=1");
+    assert.strictEqual(spoke.leafnodes, 1);
+    assert.strictEqual(spoke.leafs[0].port, p.hub.leafPort);
+    assert.ok((spoke.leafs[0].subscriptions_list as string[]).includes("leafz.check"), JSON.stringify(spoke.leafs[0]));
+    // The hub's own loop-detection subject is among what the spoke learned.
+    assert.ok((spoke.leafs[0].subscriptions_list as string[]).some((s) => s.startsWith("$LDS.")));
+    const varz = await getJSON(p.hub.httpPort, "/varz");
+    assert.strictEqual(varz.leafnodes, 1);
+  });
+
+  for (const hk of ["ours", "theirs"] as const) {
+    it(`refuses a spoke with a wrong password (${hk === "ours" ? "natsfleet" : "nats-server"} hub, natsfleet spoke)`, async () => {
+      const hub = hk === "ours" ? await startOurs(hubConf("ours")) : await startTheirs(hubConf("theirs"));
+      const spoke = await startOurs(spokeConf(hub.leafPort, "wrong"));
+      await sleep(1500);
+      assert.strictEqual(spoke.server.leafs?.size ?? 0, 0);
+      const j = await getJSON(hub.httpPort, "/leafz");
+      assert.strictEqual(j.leafnodes, 0);
+    });
+  }
+
+  it("refuses a nats-server spoke with a wrong password", async () => {
+    const hub = await startOurs(hubConf("ours"));
+    const spoke = await startTheirs(spokeConf(hub.leafPort, "wrong"));
+    await sleep(1500);
+    assert.strictEqual(hub.server.leafs?.size ?? 0, 0);
+    const j = await getJSON(spoke.httpPort, "/leafz");
+    assert.strictEqual(j.leafnodes, 0);
+  });
+
+  it("rejects a client on the leafnode port and a spoke of the same cluster", async () => {
+    const hub = await startOurs(hubConf("ours", `cluster { name: C1, listen: "127.0.0.1:-1" }`));
+    assert.strictEqual(await rawFirstErr(hub.leafPort, `CONNECT {"lang":"node","version":"1.0","user":"leaf","pass":"s3cret"}\r\n`), "-ERR 'attempted to connect to leaf node port'");
+    assert.strictEqual(
+      await rawFirstErr(hub.leafPort, `CONNECT {"version":"2.9.10","tls_required":false,"name":"x","cluster":"C1","headers":true,"user":"leaf","pass":"s3cret"}\r\n`),
+      "-ERR 'remote leafnode has same cluster name'",
+    );
+    assert.strictEqual(await rawFirstErr(hub.leafPort, `CONNECT {"version":"2.9.10","tls_required":false,"name":"x","user":"leaf","pass":"nope"}\r\n`), "-ERR 'Authorization Violation'");
+  });
+
+  it("binds the account of the leafnode user on the hub", async () => {
+    const accounts = `accounts { A: { users: [ { user: a, password: a } ] }, B: { users: [ { user: b, password: b } ] } }`;
+    const hub = await startOurs(`leafnodes { listen: "127.0.0.1:-1"\n authorization { users: [ { user: la, password: pa, account: A } ] } }\n${accounts}`);
+    const spoke = await startTheirs(spokeConf(hub.leafPort, "pa").replace("leaf:pa", "la:pa"));
+    await waitLeafs(hub, 1);
+    const j = await getJSON(hub.httpPort, "/leafz");
+    assert.strictEqual(j.leafs[0].account, "A");
+    const inA = await client(hub.url, { user: "a", pass: "a" });
+    const inB = await client(hub.url, { user: "b", pass: "b" });
+    const gotA = await collect(inA, "acct.test");
+    const gotB = await collect(inB, "acct.test");
+    await waitFor("interest at the spoke", async () => {
+      const l = await getJSON(spoke.httpPort, "/leafz?subs=1");
+      return ((l.leafs?.[0]?.subscriptions_list ?? []) as string[]).includes("acct.test");
+    });
+    const sp = await client(spoke.url);
+    sp.publish("acct.test", sc.encode("x"));
+    await sp.flush();
+    await waitFor("message in account A", () => gotA.msgs.length === 1);
+    await sleep(100);
+    assert.strictEqual(gotB.msgs.length, 0);
+  });
+
+  it("detects a loop and reports it with nats-server's text", async () => {
+    // Two of our servers each a spoke of the other: the $LDS subject comes back around.
+    const a = await startOurs(`leafnodes { listen: "127.0.0.1:-1" }`);
+    const b = await startOurs(`leafnodes { listen: "127.0.0.1:-1", remotes: [ { url: "nats-leaf://127.0.0.1:${a.leafPort}" } ] }`);
+    await waitLeafs(a, 1);
+    const errs: string[] = [];
+    for (const s of [a, b]) {
+      const orig = s.server.log.error.bind(s.server.log);
+      s.server.log.error = (m: string) => {
+        errs.push(m);
+        orig(m);
+      };
+    }
+    await reloadOurs(a, `leafnodes { listen: "127.0.0.1:${a.leafPort}", remotes: [ { url: "nats-leaf://127.0.0.1:${b.leafPort}" } ] }`);
+    await waitFor("loop detection", () => errs.some((e) => e.includes(`Loop detected for leafnode account="$G". Delaying attempt to reconnect for 30s`)));
+  });
+
+  it("adds and removes a remote by reload without restarting", async () => {
+    const hub = await startOurs(hubConf("ours"));
+    const spoke: OurServer = await startOurs(`leafnodes { }`);
+    const keep = await client(spoke.url);
+    await reloadOurs(spoke, spokeConf(hub.leafPort));
+    await waitLeafs(hub, 1);
+    await oneWay(spoke, hub, "after.reload");
+    await reloadOurs(spoke, `leafnodes { }`);
+    await waitLeafs(hub, 0);
+    assert.strictEqual(spoke.server.leafs?.size, 0);
+    assert.ok(!keep.isClosed(), "an unrelated client survived the reloads");
+  });
+
+  it("reconnects after the hub restarts", async () => {
+    const hub = await startTheirs(hubConf("theirs"));
+    const spoke = await startOurs(spokeConf(hub.leafPort));
+    await waitLeafs(spoke, 1);
+    await stopServer(hub);
+    await waitFor("spoke to notice", () => (spoke.server.leafs?.size ?? 0) === 0);
+    const again = await startTheirsOnLeafPort(hub.leafPort);
+    await waitLeafs(again, 1, 10000);
+    await oneWay(spoke, again, "after.restart");
+  });
+});
+
+async function startTheirsOnLeafPort(leafPort: number): Promise<AnyServer> {
+  const t = await startTheirs(hubConf("theirs").replace("$LEAF_PORT", String(leafPort)));
+  return { ...t, leafPort };
+}
+
+/** Connect to a leafnode port, send `line`, return the first -ERR line (or what came instead). */
+function rawFirstErr(port: number, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1");
+    let buf = "";
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no -ERR; got ${JSON.stringify(buf)}`));
+    }, 3000);
+    s.on("data", (d) => {
+      buf += d.toString();
+      if (buf.startsWith("INFO ") && buf.includes("\r\n") && !buf.includes("CONNECT-SENT")) {
+        buf += "CONNECT-SENT";
+        s.write(line);
+      }
+      const m = /-ERR [^\r\n]*/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(m[0]);
+      }
+    });
+    s.on("error", () => undefined);
+  });
+}
