@@ -77,8 +77,9 @@ export interface InterestListener {
 /**
  * Called after a message was delivered inside this server (and its routes), so gateways can
  * send it on to other clusters. `servedQueues` holds the queue groups that already got it.
+ * Returns how many connections it was sent to (0 or nothing when none).
  */
-export type Forwarder = (from: Deliverer, account: string, msg: InMsg, servedQueues: ReadonlySet<string>) => void;
+export type Forwarder = (from: Deliverer, account: string, msg: InMsg, servedQueues: ReadonlySet<string>) => number | void;
 
 /**
  * Gateway reply routing (reference section 3): a reply carrying the `_GR_.<cluster>.<server>.`

@@ -386,7 +386,11 @@ export class Server extends EventEmitter {
       this.stats.outBytes += n * m.size;
     }
     if (this.forwarders.length > 0 && srcKind !== Kind.GATEWAY && srcKind !== Kind.ROUTER) {
-      for (const f of this.forwarders) f(from, acc.name, m, served ?? EMPTY_SET);
+      // Counted so a request answered only in another cluster gets no "no responders" reply.
+      for (const f of this.forwarders) {
+        const k = f(from, acc.name, m, served ?? EMPTY_SET);
+        if (k) n += k;
+      }
     }
     return n;
   }

@@ -43,6 +43,8 @@ export interface GatewayLink {
   readonly pingIntervalMs: number;
   readonly pingMax: number;
   log(level: "info" | "error" | "debug" | "trace", conn: GatewayConn, text: string): void;
+  /** A batch of input was processed (flush what it produced for other connections). */
+  afterInput(): void;
   /** Flush this connection's output at the end of the current batch. */
   markDirty(conn: GatewayConn): void;
   /** Inbound: CONNECT arrived; return an error text to refuse it (sent as -ERR, then closed). */
@@ -94,6 +96,8 @@ export class GatewayConn implements ParserSink, Deliverer {
   dirty = false;
   /** Outbound: the remote's interest. */
   readonly remote = new RemoteInterest();
+  /** Outbound: credentials from the dialled URL (they win over the gateway authorization block). */
+  dialCreds?: { user?: string; pass?: string };
   /** Outbound: the remote reads HMSG. */
   headers = false;
   /** Outbound: the remote only knows the old `$GR.` reply prefix. */
@@ -148,6 +152,7 @@ export class GatewayConn implements ParserSink, Deliverer {
   private onData(b: Buffer): void {
     this.lastActivity = Date.now();
     this.parser.parse(b);
+    this.link.afterInput();
   }
 
   onParseError(err: ParseError): void {

@@ -1,0 +1,758 @@
+/**
+ * GatewayAddon: joins this server's cluster to other clusters (a super-cluster), following
+ * reference section 3 and nats-server 2.9: a listener for inbound gateway connections, one
+ * outbound connection per remote cluster, interest-only mode, implicit gateways by gossip,
+ * queue groups served by exactly one cluster, and `_GR_.` reply routing.
+ */
+import * as net from "net";
+import * as os from "os";
+import type { Server, ServerAddon } from "../server";
+import type { GatewayOptions } from "../options";
+import { InMsg, Deliverer, DeliverySub, Kind, InterestListener, Forwarder } from "../message";
+import type { GatewayConnView, GatewaysView, RouteView } from "../monitor/sources";
+import { VERSION, PROTOCOL_VERSION } from "../version";
+import { GatewayConn, GatewayInfo, GatewayLink } from "./conn";
+import { ClusterInterest, Mode } from "./interest";
+import { RemoteGateway, dial, CONNECT_DELAY_MS, RECONNECT_DELAY_MS } from "./remotes";
+import { ReplyTracker, ReplySender } from "./replies";
+import { gwHash, GW_CLUSTER_OFFSET, GW_HASH_LEN, GW_REPLY_PREFIX, GW_SERVER_OFFSET, GW_SUBJECT_OFFSET, isRoutedReply } from "./hash";
+
+/** Gateway PINGs go out at least this often, whatever ping_interval says (nats-server: 15s). */
+const MAX_PING_INTERVAL_MS = 15000;
+const DEFAULT_AUTH_TIMEOUT_MS = 2000;
+const GATEWAY_CMD_GOSSIP = 1;
+const GATEWAY_CMD_ALL_SUBS_START = 2;
+const GATEWAY_CMD_ALL_SUBS_COMPLETE = 3;
+const EMPTY_QUEUES: ReadonlySet<string> = new Set();
+
+/** Server fields this module fills for monitoring (see monitor/sources.ts). */
+interface GatewayFields {
+  gateways?: GatewaysView;
+  routes?: ReadonlyMap<number, RouteView & Partial<Deliverer>>;
+}
+
+export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
+  private server!: Server;
+  private opts: GatewayOptions | undefined;
+  private listener: net.Server | null = null;
+  /** Bound gateway port. */
+  port = 0;
+  /** This server's gateway URL (`host:port`) as advertised to other clusters. */
+  url = "";
+  private clusterHash = "";
+  private replyPrefix: Buffer = Buffer.alloc(0);
+  private serverHash = "";
+  private running = false;
+
+  readonly remotes = new Map<string, RemoteGateway>();
+  readonly outbound = new Map<string, GatewayConn>();
+  readonly inbound = new Map<number, GatewayConn>();
+  /** Outbound connections in RTT order (queue groups go to the nearest cluster first). */
+  private ordered: GatewayConn[] = [];
+  /** Connections not registered yet (handshake in progress). */
+  private readonly pending = new Set<GatewayConn>();
+  private readonly dirty: GatewayConn[] = [];
+  private flushScheduled = false;
+  private readonly accountBufs = new Map<string, Buffer>();
+  private interest!: ClusterInterest;
+  private replies!: ReplyTracker;
+  private orderTimer: NodeJS.Timeout | null = null;
+
+  private readonly listenerHook: InterestListener = {
+    subAdded: (account, sub) => {
+      if (sub.conn.kind !== Kind.GATEWAY) this.interest.add(account, sub);
+    },
+    subRemoved: (account, sub) => {
+      if (sub.conn.kind !== Kind.GATEWAY) this.interest.remove(account, sub);
+    },
+  };
+  private readonly forwarder: Forwarder = (from, account, m, served) => this.forward(from, account, m, served);
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  async start(server: Server): Promise<void> {
+    this.server = server;
+    const g = server.opts.gateway;
+    if (!g || !g.name) return;
+    await this.enable(g);
+  }
+
+  private async enable(g: GatewayOptions): Promise<void> {
+    const server = this.server;
+    if (g.port === 0) throw new Error(`gateway ${JSON.stringify(g.name)} has no port specified (select -1 for random port)`);
+    this.opts = g;
+    this.clusterHash = gwHash(g.name);
+    this.serverHash = gwHash(server.id);
+    this.replyPrefix = Buffer.from(`${GW_REPLY_PREFIX}${this.clusterHash}.${this.serverHash}.`, "latin1");
+    const listener = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", reject);
+      listener.listen(g.port < 0 ? 0 : g.port, g.host, () => {
+        listener.removeListener("error", reject);
+        resolve();
+      });
+    }).catch((e: Error) => {
+      throw new Error(`Error listening on gateway port: ${g.port} - ${e.message}`);
+    });
+    listener.on("error", (err) => server.log.error(`Gateway listener error: ${err.message}`));
+    this.listener = listener;
+    this.port = (listener.address() as net.AddressInfo).port;
+    this.url = this.advertisedURL(g);
+    this.running = true;
+    this.interest = new ClusterInterest((acc, subj, queue, added) => this.localInterestChanged(acc, subj, queue, added));
+    for (const acc of server.accounts.values()) for (const sub of acc.sublist.all()) if (sub.conn.kind !== Kind.GATEWAY) this.interest.add(acc.name, sub);
+    this.replies = new ReplyTracker(this);
+    server.interestListeners.push(this.listenerHook);
+    server.forwarders.push(this.forwarder);
+    server.replyRouter = this.replies;
+    (server as unknown as GatewayFields).gateways = this.view();
+    server.log.info(`Gateway name is ${g.name}`);
+    server.log.info(`Listening for gateways connections on ${hostPort(g.host, this.port)}`);
+    server.log.info(`Address for gateway "${g.name}" is ${this.url}`);
+    for (const r of g.gateways) {
+      if (r.name === g.name) continue; // our own cluster listed for symmetry of configs
+      const remote = new RemoteGateway(r.name, false, r.urls);
+      this.remotes.set(r.name, remote);
+      this.solicit(remote, 0);
+    }
+    // RTT changes over time; re-sort the outbound list now and then.
+    this.orderTimer = setInterval(() => this.orderOutbound(), 5000);
+    this.orderTimer.unref();
+  }
+
+  async reloaded(server: Server): Promise<void> {
+    const next = server.opts.gateway;
+    if (!this.running) {
+      if (next && next.name) await this.enable(next);
+      return;
+    }
+    const cur = this.opts!;
+    if (!next || !next.name || next.name !== cur.name || (next.port !== cur.port && !(cur.port < 0 && next.port < 0))) {
+      server.log.warn(`Gateway name, port and removal need a restart; kept gateway "${cur.name}" on port ${this.port}`);
+      if (next && next.name === cur.name) this.applyRemotes(next);
+      return;
+    }
+    this.applyRemotes(next);
+  }
+
+  /** Add, update and remove configured remotes without touching unrelated connections. */
+  private applyRemotes(next: GatewayOptions): void {
+    const server = this.server;
+    const wanted = new Map(next.gateways.filter((r) => r.name !== next.name).map((r) => [r.name, r]));
+    for (const [name, remote] of [...this.remotes]) {
+      if (remote.implicit || wanted.has(name)) continue;
+      server.log.info(`Removing gateway "${name}" (reload)`);
+      remote.removed = true;
+      remote.cancel();
+      this.remotes.delete(name);
+      this.outbound.get(name)?.close("Gateway Removed");
+      if (next.rejectUnknown) for (const c of [...this.inbound.values()]) if (c.name === name) c.close("Gateway Removed");
+    }
+    for (const [name, r] of wanted) {
+      const remote = this.remotes.get(name);
+      if (remote) {
+        remote.implicit = false;
+        remote.setURLs(r.urls);
+        continue;
+      }
+      server.log.info(`Adding gateway "${name}" (reload)`);
+      const added = new RemoteGateway(name, false, r.urls);
+      this.remotes.set(name, added);
+      if (!this.outbound.has(name)) this.solicit(added, 0);
+    }
+    this.opts = { ...next, port: this.opts!.port };
+  }
+
+  async close(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    const server = this.server;
+    if (this.orderTimer) clearInterval(this.orderTimer);
+    for (const r of this.remotes.values()) r.cancel();
+    const listener = this.listener;
+    this.listener = null;
+    const closing = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
+    for (const c of [...this.outbound.values(), ...this.inbound.values(), ...this.pending]) c.close("Server Shutdown");
+    this.flushDirty();
+    await closing;
+    const li = server.interestListeners.indexOf(this.listenerHook);
+    if (li >= 0) server.interestListeners.splice(li, 1);
+    const fi = server.forwarders.indexOf(this.forwarder);
+    if (fi >= 0) server.forwarders.splice(fi, 1);
+    if (server.replyRouter === this.replies) server.replyRouter = undefined;
+    this.replies.close();
+    this.interest.close();
+  }
+
+  // ---- GatewayLink -------------------------------------------------------------------------------
+
+  get maxControlLine(): number {
+    return this.server.opts.maxControlLine;
+  }
+
+  get maxPayload(): number {
+    return this.server.opts.maxPayload;
+  }
+
+  get pingIntervalMs(): number {
+    return Math.min(this.server.opts.pingInterval, MAX_PING_INTERVAL_MS);
+  }
+
+  get pingMax(): number {
+    return this.server.opts.pingMax;
+  }
+
+  log(level: "info" | "error" | "debug" | "trace", conn: GatewayConn, text: string): void {
+    this.server.log[level](`${conn.describe()} - ${text}`);
+  }
+
+  afterInput(): void {
+    // Deliveries to clients wait in the server's dirty list, as after a client's own input.
+    this.server.scheduleFlush();
+  }
+
+  markDirty(conn: GatewayConn): void {
+    this.dirty.push(conn);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushDirty());
+  }
+
+  private flushDirty(): void {
+    this.flushScheduled = false;
+    const list = this.dirty.splice(0);
+    for (const c of list) c.flush();
+  }
+
+  onConnect(conn: GatewayConn, connect: Record<string, unknown>): string | undefined {
+    const g = this.opts!;
+    const gwName = typeof connect.gateway === "string" ? connect.gateway : "";
+    if (!gwName) return this.refuse(conn, "attempted to connect to gateway port", "Wrong Port");
+    if (g.rejectUnknown && !this.remotes.has(gwName)) {
+      this.log("error", conn, `Rejecting connection from gateway "${gwName}"`);
+      return this.refuse(conn, `Connection to gateway "${g.name}" rejected`, "Wrong Gateway");
+    }
+    const a = g.authorization;
+    if (a && (a.user !== undefined || a.token !== undefined)) {
+      const ok = a.token !== undefined ? connect.auth_token === a.token : connect.user === a.user && connect.pass === a.password;
+      if (!ok) {
+        this.log("error", conn, `Gateway authentication error`);
+        return this.refuse(conn, "Authorization Violation", "Authentication Failure");
+      }
+    }
+    conn.name = gwName;
+    return undefined;
+  }
+
+  private refuse(conn: GatewayConn, text: string, reason: "Wrong Port" | "Wrong Gateway" | "Authentication Failure"): string {
+    conn.sendErr(text);
+    conn.close(reason);
+    return text;
+  }
+
+  onInfo(conn: GatewayConn, info: GatewayInfo): void {
+    if (conn.outbound) this.outboundInfo(conn, info);
+    else this.inboundInfo(conn, info);
+  }
+
+  onClose(conn: GatewayConn): void {
+    const server = this.server;
+    this.pending.delete(conn);
+    if (conn.outbound) {
+      if (this.outbound.get(conn.name) === conn) {
+        this.outbound.delete(conn.name);
+        this.orderOutbound();
+        server.log.info(`${conn.describe()} - Gateway connection closed: ${conn.closeReason} (outbound to "${conn.name}")`);
+      }
+      const remote = this.remotes.get(conn.name);
+      if (remote && !remote.removed && this.running && conn.closeReason !== "Duplicate Gateway") {
+        // Explicit gateways are redialled after a pause; implicit ones only while retries last.
+        this.solicit(remote, remote.implicit ? Math.floor(Math.random() * 100) : RECONNECT_DELAY_MS + Math.floor(Math.random() * 100));
+      }
+    } else if (this.inbound.delete(conn.cid)) {
+      server.log.info(`${conn.describe()} - Gateway connection closed: ${conn.closeReason} (inbound from "${conn.name}")`);
+    }
+  }
+
+  // ---- dialling ----------------------------------------------------------------------------------
+
+  /** Start (or keep) the dial loop of a remote, after `delayMs`. */
+  private solicit(remote: RemoteGateway, delayMs: number): void {
+    if (remote.dialing || remote.removed || !this.running) return;
+    remote.dialing = true;
+    remote.timer = setTimeout(() => {
+      remote.timer = null;
+      void this.dialLoop(remote);
+    }, delayMs);
+    remote.timer.unref();
+  }
+
+  private async dialLoop(remote: RemoteGateway): Promise<void> {
+    const server = this.server;
+    const kind = remote.implicit ? "implicit" : "explicit";
+    while (this.running && !remote.removed && !this.outbound.has(remote.name)) {
+      const urls = remote.shuffled();
+      if (urls.length === 0) break;
+      remote.attempts++;
+      for (const u of urls) {
+        if (!this.running || remote.removed) break;
+        const report = remote.attempts === 1 || remote.attempts % 60 === 0;
+        const msg = `Connecting to ${kind} gateway "${remote.name}" (${u.hostPort}) at ${u.hostPort} (attempt ${remote.attempts})`;
+        if (report) server.log.info(msg);
+        else server.log.debug(msg);
+        const sock = await dial(remote, u);
+        if (sock) {
+          if (!this.running || remote.removed || this.outbound.has(remote.name)) {
+            sock.destroy();
+            remote.dialing = false;
+            return;
+          }
+          remote.dialing = false;
+          this.createOutbound(remote, u, sock);
+          return;
+        }
+        const err = `Error connecting to ${kind} gateway "${remote.name}" (${u.hostPort}) at ${u.hostPort} (attempt ${remote.attempts})`;
+        if (report) server.log.error(err);
+        else server.log.debug(err);
+      }
+      if (remote.implicit) {
+        const retries = this.opts?.connectRetries ?? 0;
+        if (retries === 0 || remote.attempts > retries) {
+          // Keep trying while that cluster is connected to us: it is alive, we will get through.
+          if (![...this.inbound.values()].some((c) => c.name === remote.name)) {
+            this.remotes.delete(remote.name);
+            remote.removed = true;
+            break;
+          }
+        }
+      }
+      await new Promise<void>((r) => {
+        remote.timer = setTimeout(() => {
+          remote.timer = null;
+          r();
+        }, CONNECT_DELAY_MS);
+        remote.timer.unref();
+      });
+    }
+    remote.dialing = false;
+  }
+
+  private createOutbound(remote: RemoteGateway, u: { user?: string; pass?: string; hostPort: string }, sock: net.Socket): void {
+    sock.setNoDelay(true);
+    const conn = new GatewayConn(this, sock, this.server.allocCid(), true, remote.name, stripV4Mapped(sock.remoteAddress ?? ""), sock.remotePort ?? 0, !remote.implicit);
+    conn.dialCreds = { user: u.user, pass: u.pass };
+    this.pending.add(conn);
+    this.server.log.info(`${conn.describe()} - Creating outbound gateway connection to "${remote.name}"`);
+    conn.begin();
+  }
+
+  /** INFO on a connection we dialled: the handshake, then gossip and interest-mode commands. */
+  private outboundInfo(conn: GatewayConn, info: GatewayInfo): void {
+    const g = this.opts!;
+    const server = this.server;
+    const first = !conn.connected;
+    if (!info.gateway) {
+      conn.sendErr(`Attempt to connect to gateway "${conn.name}" using wrong port`);
+      conn.close("Wrong Port");
+      return;
+    }
+    if (info.gateway !== conn.name) {
+      if (!first && info.gateway_cmd === GATEWAY_CMD_GOSSIP) {
+        if (g.rejectUnknown && !this.remotes.has(info.gateway)) return;
+        this.implicitGateway(info);
+        return;
+      }
+      this.log("error", conn, `Failing connection to gateway "${conn.name}", remote gateway name is "${info.gateway}"`);
+      conn.sendErr(`Connection from "${g.name}" rejected, wanted to connect to "${conn.name}", this is "${info.gateway}"`);
+      conn.close("Wrong Gateway");
+      return;
+    }
+    const remote = this.remotes.get(conn.name);
+    if (info.gateway_urls && remote) remote.addURLs(info.gateway_urls);
+    if (first) {
+      conn.connected = true;
+      conn.remoteId = info.server_id ?? "";
+      conn.remoteName = info.server_name ?? "";
+      conn.opts.name = conn.remoteId;
+      conn.remote.interestOnly = info.gateway_iom === true;
+      conn.headers = info.headers === true;
+      conn.useOldPrefix = info.gateway_nrp !== true;
+      const creds = conn.dialCreds;
+      const user = creds?.user ?? g.authorization?.user;
+      const pass = creds?.user !== undefined ? creds.pass : g.authorization?.password;
+      const connect: Record<string, unknown> = { echo: false, verbose: false, pedantic: false };
+      if (user !== undefined) connect.user = user;
+      if (pass !== undefined) connect.pass = pass;
+      Object.assign(connect, { tls_required: false, name: server.id, gateway: g.name });
+      conn.sendProto(`CONNECT ${JSON.stringify(connect)}\r\n`);
+      conn.sendProto(this.infoLine());
+      this.pending.delete(conn);
+      if (this.outbound.has(conn.name)) {
+        conn.close("Duplicate Gateway");
+        return;
+      }
+      this.outbound.set(conn.name, conn);
+      conn.registered = true;
+      if (remote) remote.attempts = 0;
+      this.orderOutbound();
+      server.log.info(`${conn.describe()} - Outbound gateway connection to "${conn.name}" (${conn.remoteId}) registered`);
+      conn.startPings();
+      return;
+    }
+    switch (info.gateway_cmd) {
+      case GATEWAY_CMD_ALL_SUBS_START:
+      case GATEWAY_CMD_ALL_SUBS_COMPLETE: {
+        const account = decodeAccount(info.gateway_cmd_payload);
+        if (account === undefined) {
+          const what = info.gateway_cmd === GATEWAY_CMD_ALL_SUBS_START ? "start" : "complete";
+          conn.sendErr(`Account absent from receive-all-subscriptions-${what} command`);
+          conn.close("Protocol Violation");
+          return;
+        }
+        if (info.gateway_cmd === GATEWAY_CMD_ALL_SUBS_START) conn.remote.allSubsStart(account);
+        else conn.remote.allSubsComplete(account);
+        return;
+      }
+      case undefined:
+      case 0:
+        return;
+      default:
+        server.log.warn(`Received unknown command ${info.gateway_cmd} from gateway "${conn.name}"`);
+    }
+  }
+
+  /** First INFO on a connection we accepted: register, send interest, dial back, gossip. */
+  private inboundInfo(conn: GatewayConn, info: GatewayInfo): void {
+    if (conn.registered) return;
+    if (info.gateway && info.gateway !== conn.name) conn.name = info.gateway;
+    conn.remoteId = info.server_id ?? "";
+    conn.remoteName = info.server_name ?? "";
+    conn.opts.name = conn.remoteId;
+    this.pending.delete(conn);
+    this.inbound.set(conn.cid, conn);
+    conn.registered = true;
+    this.server.log.info(`${conn.describe()} - Inbound gateway connection from "${conn.name}" (${conn.remoteId}) registered`);
+    this.sendQueueSubs(conn);
+    this.implicitGateway(info);
+    this.gossipTo(conn);
+    for (const account of this.knownAccounts()) this.sendAllSubs(conn, account);
+  }
+
+  /** Learn a gateway from an inbound connection or gossip: dial it unless already known. */
+  private implicitGateway(info: GatewayInfo): void {
+    const name = info.gateway;
+    if (!name || name === this.opts!.name) return;
+    const known = this.remotes.get(name);
+    if (known) {
+      if (info.gateway_urls) known.addURLs(info.gateway_urls);
+      if (!this.outbound.has(name)) this.solicit(known, 0);
+      return;
+    }
+    const urls = info.gateway_urls ?? [];
+    if (urls.length === 0) return;
+    const remote = new RemoteGateway(name, true, urls);
+    if (remote.urls.size === 0) return;
+    this.remotes.set(name, remote);
+    this.solicit(remote, 0);
+  }
+
+  /** Tell a newly connected cluster about every other gateway we know (implicit full mesh). */
+  private gossipTo(conn: GatewayConn): void {
+    for (const [name, remote] of this.remotes) {
+      if (name === conn.name || remote.urls.size === 0) continue;
+      const info = { server_id: this.server.id, gateway: name, gateway_urls: remote.urlStrings(), gateway_cmd: GATEWAY_CMD_GOSSIP };
+      conn.sendProto(`INFO ${JSON.stringify(info)}\r\n`);
+    }
+  }
+
+  // ---- our interest, sent on inbound connections -----------------------------------------------
+
+  private knownAccounts(): string[] {
+    const names = new Set<string>(this.server.accounts.keys());
+    for (const a of this.interest.accounts.keys()) names.add(a);
+    return [...names];
+  }
+
+  private sendQueueSubs(conn: GatewayConn): void {
+    let text = "";
+    for (const account of this.interest.accounts.keys()) {
+      for (const t of this.interest.keys(account, true)) text += `RS+ ${account} ${t.subject} ${t.queue} 1\r\n`;
+    }
+    if (text) conn.sendProto(text);
+  }
+
+  /** Interest-only mode for an account: INFO gateway_cmd 2, every plain subscription, gateway_cmd 3. */
+  private sendAllSubs(conn: GatewayConn, account: string): void {
+    const payload = Buffer.from(account, "latin1").toString("base64");
+    const cmd = (c: number) => `INFO ${JSON.stringify({ gateway: this.opts!.name, gateway_cmd: c, gateway_cmd_payload: payload })}\r\n`;
+    let text = cmd(GATEWAY_CMD_ALL_SUBS_START);
+    for (const t of this.interest.keys(account, false)) text += `RS+ ${account} ${t.subject}\r\n`;
+    text += cmd(GATEWAY_CMD_ALL_SUBS_COMPLETE);
+    conn.sendProto(text);
+    conn.sent.set(account, Mode.InterestOnly);
+  }
+
+  /** First or last subscription of a key in this cluster: tell every inbound gateway. */
+  private localInterestChanged(account: string, subject: string, queue: string | undefined, added: boolean): void {
+    if (this.inbound.size === 0) return;
+    for (const conn of this.inbound.values()) {
+      const mode = conn.sent.get(account);
+      if (queue !== undefined) {
+        if (added && mode === null) conn.sent.delete(account);
+        conn.sendProto(added ? `RS+ ${account} ${subject} ${queue} 1\r\n` : `RS- ${account} ${subject} ${queue}\r\n`);
+      } else if (mode === Mode.InterestOnly) {
+        conn.sendProto(added ? `RS+ ${account} ${subject}\r\n` : `RS- ${account} ${subject}\r\n`);
+      } else if (added) {
+        // An account the remote has not heard of yet (or was told A-): announce it whole.
+        if (mode === null) conn.sendProto(`A+ ${account}\r\n`);
+        this.sendAllSubs(conn, account);
+      }
+    }
+  }
+
+  // ---- messages from other clusters --------------------------------------------------------------
+
+  onMessage(conn: GatewayConn, account: string, m: InMsg, queues: ReadonlySet<string> | null): void {
+    const server = this.server;
+    server.stats.inMsgs++;
+    server.stats.inBytes += m.size;
+    if (m.subject.charCodeAt(0) === 95 && isRoutedReply(m.subject)) {
+      this.routedReply(conn, account, m);
+      return;
+    }
+    const acc = server.accounts.get(account);
+    if (!acc) {
+      if (!conn.outbound && conn.sent.get(account) !== null) {
+        conn.sent.set(account, null);
+        conn.sendProto(`A- ${account}\r\n`);
+      }
+      return;
+    }
+    if (!conn.outbound && conn.sent.get(account) === undefined) {
+      // An optimistic sender: switch the account to interest-only rather than refuse subjects one by one.
+      this.sendAllSubs(conn, account);
+    }
+    server.routeMessage(conn, acc, m, queues ?? EMPTY_QUEUES);
+  }
+
+  /**
+   * `_GR_.<cluster>.<server>.<reply>`: a response for a request that left this cluster. Ours:
+   * deliver it (on the originating server, reached over a route when it is not us).
+   */
+  private routedReply(conn: GatewayConn, account: string, m: InMsg): void {
+    const s = m.subject;
+    if (s.substr(GW_CLUSTER_OFFSET, GW_HASH_LEN) !== this.clusterHash) return;
+    const acc = this.server.accounts.get(account);
+    if (!acc) return;
+    const srv = s.substr(GW_SERVER_OFFSET, GW_HASH_LEN);
+    if (srv !== this.serverHash) {
+      const route = this.routeByHash(srv);
+      if (route) {
+        const sub: DeliverySub = { subject: s, conn: route as Deliverer };
+        route.collect!(sub, m);
+        route.flushCollected!(m);
+        return;
+      }
+    }
+    this.deliverStripped(conn, acc.name, m);
+  }
+
+  routedFromRoute(from: Deliverer, account: string, m: InMsg): boolean {
+    const s = m.subject;
+    if (!isRoutedReply(s)) return false;
+    if (!this.running) return false;
+    if (s.substr(GW_CLUSTER_OFFSET, GW_HASH_LEN) !== this.clusterHash) return true;
+    this.deliverStripped(from, account, m);
+    return true;
+  }
+
+  /** Deliver a routed reply under its original subject; queue subscribers count (no filter). */
+  private deliverStripped(from: Deliverer, account: string, m: InMsg): void {
+    const acc = this.server.accounts.get(account);
+    if (!acc) return;
+    const ss = m.ss;
+    const subject = m.subject;
+    m.ss = ss + GW_SUBJECT_OFFSET;
+    m.subject = subject.slice(GW_SUBJECT_OFFSET);
+    try {
+      this.server.routeMessage(from, acc, m, null);
+    } finally {
+      m.ss = ss;
+      m.subject = subject;
+    }
+  }
+
+  private routeByHash(hash: string): (RouteView & Partial<Deliverer>) | undefined {
+    const routes = (this.server as unknown as GatewayFields).routes;
+    if (!routes) return undefined;
+    for (const r of routes.values()) {
+      if (r.remoteId && gwHash(r.remoteId) === hash && typeof r.collect === "function" && typeof r.flushCollected === "function") return r;
+    }
+    return undefined;
+  }
+
+  // ---- messages to other clusters ---------------------------------------------------------------
+
+  private accountBuf(account: string): Buffer {
+    let b = this.accountBufs.get(account);
+    if (!b) this.accountBufs.set(account, (b = Buffer.from(account, "latin1")));
+    return b;
+  }
+
+  /**
+   * The forwarder: after local delivery of a client or leaf message, send it to each cluster
+   * with interest. Queue groups served here stay here; any other goes to one cluster only.
+   */
+  private forward(_from: Deliverer, account: string, m: InMsg, served: ReadonlySet<string>): number {
+    const list = this.ordered;
+    if (list.length === 0) return 0;
+    let sent = 0;
+    let claimed: string[] | null = null;
+    let mapReply: boolean | undefined;
+    const acc = this.accountBuf(account);
+    for (let i = 0; i < list.length; i++) {
+      const conn = list[i];
+      if (conn.closed) continue;
+      const r = conn.remote.interest(account, m.subject);
+      if (!r.plain && r.queues.length === 0) continue;
+      let queues: string[] | null = null;
+      for (const q of r.queues) {
+        if (served.has(q) || (claimed !== null && claimed.includes(q))) continue;
+        (queues ??= []).push(q);
+        (claimed ??= []).push(q);
+      }
+      if (!r.plain && queues === null) continue;
+      let prefix: Buffer | null = null;
+      if (m.re > m.rs) {
+        if (mapReply === undefined) mapReply = this.interest.isRecent(account, m.reply);
+        if (mapReply) prefix = conn.useOldPrefix ? null : this.replyPrefix;
+      }
+      conn.sendMsg(acc, m.line, m.ss, m.se, m, prefix, queues);
+      sent++;
+    }
+    if (sent > 0) {
+      this.server.stats.outMsgs += sent;
+      this.server.stats.outBytes += sent * m.size;
+    }
+    return sent;
+  }
+
+  /** A client's response to a routed request: straight to the requester's cluster. */
+  sendBack(account: string, routed: string, m: InMsg): void {
+    const hash = routed.substr(GW_CLUSTER_OFFSET, GW_HASH_LEN);
+    for (const conn of this.ordered) {
+      if (conn.closed || this.remotes.get(conn.name)?.hash !== hash) continue;
+      const subj = Buffer.from(routed, "latin1");
+      let prefix: Buffer | null = null;
+      if (m.re > m.rs && !conn.useOldPrefix && this.interest.isRecent(account, m.reply)) prefix = this.replyPrefix;
+      conn.sendMsg(this.accountBuf(account), subj, 0, subj.length, m, prefix, null);
+      this.server.stats.outMsgs++;
+      this.server.stats.outBytes += m.size;
+      return;
+    }
+  }
+
+  private orderOutbound(): void {
+    this.ordered = [...this.outbound.values()].sort((a, b) => (a.rtt || Number.MAX_SAFE_INTEGER) - (b.rtt || Number.MAX_SAFE_INTEGER));
+  }
+
+  // ---- INFO and URLs ----------------------------------------------------------------------------
+
+  private advertisedURL(g: GatewayOptions): string {
+    if (g.advertise) return g.advertise.includes(":") ? g.advertise : `${g.advertise}:${this.port}`;
+    let host = g.host;
+    if (host === "0.0.0.0" || host === "::" || host === "") host = publicIPv4() ?? "127.0.0.1";
+    return hostPort(host, this.port);
+  }
+
+  /** The gateway INFO (accepting side, and the dialer after its CONNECT). */
+  infoLine(): string {
+    const g = this.opts!;
+    const s = this.server;
+    const [host, port] = splitHostPort(this.url, this.port);
+    const info: Record<string, unknown> = {
+      server_id: s.id,
+      server_name: s.name,
+      version: PROTOCOL_VERSION,
+      proto: 0,
+      go: `natsfleet ${VERSION} node ${process.version}`,
+      host,
+      port,
+      headers: true,
+    };
+    if (g.authorization?.user !== undefined || g.authorization?.token !== undefined) info.auth_required = true;
+    Object.assign(info, {
+      max_payload: s.opts.maxPayload,
+      gateway: g.name,
+      gateway_urls: [this.url],
+      gateway_url: this.url,
+      gateway_nrp: true,
+      gateway_iom: true,
+    });
+    return `INFO ${JSON.stringify(info)}\r\n`;
+  }
+
+  private accept(sock: net.Socket): void {
+    if (!this.running) {
+      sock.destroy();
+      return;
+    }
+    sock.setNoDelay(true);
+    const conn = new GatewayConn(this, sock, this.server.allocCid(), false, "", stripV4Mapped(sock.remoteAddress ?? ""), sock.remotePort ?? 0);
+    this.pending.add(conn);
+    this.server.log.info(`${conn.describe()} - Processing inbound gateway connection`);
+    conn.begin(this.infoLine(), this.opts!.authorization?.timeout ?? DEFAULT_AUTH_TIMEOUT_MS);
+  }
+
+  // ---- monitoring -------------------------------------------------------------------------------
+
+  private view(): GatewaysView {
+    const self = this;
+    return {
+      get name() {
+        return self.opts?.name ?? "";
+      },
+      get host() {
+        return self.opts?.host ?? "";
+      },
+      get port() {
+        return self.port;
+      },
+      get outbound(): ReadonlyMap<string, GatewayConnView> {
+        return self.outbound;
+      },
+      get inbound(): Iterable<GatewayConnView> {
+        return self.inbound.values();
+      },
+    };
+  }
+}
+
+function decodeAccount(payload: string | undefined): string | undefined {
+  if (typeof payload !== "string" || payload === "") return undefined;
+  const name = Buffer.from(payload, "base64").toString("latin1");
+  return name === "" ? undefined : name;
+}
+
+function publicIPv4(): string | undefined {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+function hostPort(h: string, p: number): string {
+  return h.includes(":") ? `[${h}]:${p}` : `${h}:${p}`;
+}
+
+function splitHostPort(hp: string, fallbackPort: number): [string, number] {
+  const i = hp.lastIndexOf(":");
+  if (i < 0) return [hp, fallbackPort];
+  const host = hp.slice(0, i).replace(/^\[|\]$/g, "");
+  const port = Number(hp.slice(i + 1));
+  return [host, Number.isFinite(port) ? port : fallbackPort];
+}
+
+function stripV4Mapped(ip: string): string {
+  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}
