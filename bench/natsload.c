@@ -61,6 +61,7 @@ typedef struct {
   int max_pings;      /* pub: unanswered PINGs allowed per connection before pausing */
   int window;         /* conns: connections being set up at once */
   int req_timeout_ms; /* lat: a round trip slower than this counts as lost */
+  double setup_timeout; /* conns/subs: give up setting up after this many seconds, then hold */
 } opts_t;
 
 static opts_t O = {
@@ -68,6 +69,7 @@ static opts_t O = {
     .size = 16, .conns = 1, .count = 0, .duration = 3.0, .timeout = 60.0, .idle_ms = 1000,
     .subs = 0, .warmup = 500, .chunk_bytes = 128 * 1024, .max_pings = 8, .window = 256,
     .req_timeout_ms = 2000,
+    .setup_timeout = 30.0,
 };
 
 static void die(const char *fmt, ...) {
@@ -119,6 +121,7 @@ static void parse_args(int argc, char **argv) {
     else if (!strcmp(f, "--max-pings")) O.max_pings = (int)parse_long(f, v, 1);
     else if (!strcmp(f, "--window")) O.window = (int)parse_long(f, v, 1);
     else if (!strcmp(f, "--req-timeout-ms")) O.req_timeout_ms = (int)parse_long(f, v, 1);
+    else if (!strcmp(f, "--setup-timeout")) O.setup_timeout = parse_double(f, v, 0.1);
     else die("unknown option %s", f);
   }
   if (!O.port) die("--port is required");
@@ -890,7 +893,8 @@ static int run_conns(void) {
   struct epoll_event evs[256];
   /* A window of connections in setup at once keeps the server's accept backlog from
    * overflowing (an overflow costs a 1 s SYN retransmit, not a failure). */
-  while (established + failed < total && now_ns() < g_deadline_ns) {
+  int64_t setup_until = t0 + (int64_t)(O.setup_timeout * 1e9);
+  while (established + failed < total && now_ns() < g_deadline_ns && now_ns() < setup_until) {
     while (opened < total && inflight < O.window) {
       conn_t *c = &cs[opened];
       if (conn_open(c, 8192, 1) < 0) {
@@ -964,6 +968,7 @@ static int run_subs(void) {
     ep_set(c, (uint32_t)k, !wflush(c));
   }
   struct epoll_event evs[64];
+  int64_t setup_until = t0 + (int64_t)(O.setup_timeout * 1e9);
   for (;;) {
     int ok = 1;
     for (int k = 0; k < O.conns; k++) {
@@ -971,7 +976,8 @@ static int run_subs(void) {
       if (!cs[k].pongs) ok = 0;
     }
     if (ok) break;
-    if (now_ns() > g_deadline_ns) die("server did not acknowledge the subscriptions before the deadline");
+    if (now_ns() > g_deadline_ns || now_ns() > setup_until)
+      die("server did not acknowledge the subscriptions (no PONG after the SUBs) within %g s", O.setup_timeout);
     int n = epoll_wait(g_ep, evs, 64, 100);
     for (int e = 0; e < n; e++) {
       conn_t *c = &cs[evs[e].data.u32];

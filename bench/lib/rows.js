@@ -72,6 +72,8 @@ async function throughputOnce(ctx, { pubs, subs, queue, size }) {
     const notes = [];
     if (s.received < expected) {
       notes.push(`received ${s.received} of ${expected} messages (lost ${pct((expected - s.received) / expected)}; subscriber stopped: ${s.reason})`);
+    } else if (s.received > expected) {
+      notes.push(`received ${s.received} messages but only ${expected} were due: duplicates${queue ? " (queue group not honoured)" : ""}`);
     }
     if (p.first_error) notes.push(`publisher: ${p.first_error}`);
     if (!p.flushed) notes.push("publisher: final PING not answered before the deadline");
@@ -131,7 +133,7 @@ async function idleConnections(ctx) {
   for (let i = 0; i < nprocs; i++) {
     const share = Math.floor(opts.conns / nprocs) + (i < opts.conns % nprocs ? 1 : 0);
     procs.push(new LoadProc(bin, ["conns", "--port", String(server.port), "--conns", String(share), "--window", "128",
-      "--timeout", String(opts.runTimeout + 60)], loadPrefix));
+      "--setup-timeout", String(opts.runTimeout), "--timeout", String(opts.runTimeout + 60)], loadPrefix));
   }
   try {
     const ready = await Promise.all(procs.map((p) => p.next((opts.runTimeout + 10) * 1000)));
@@ -163,7 +165,8 @@ const SUB_CONNECTIONS = 10;
 async function manySubscriptions(ctx) {
   const { bin, server, opts, loadPrefix } = ctx;
   const p = new LoadProc(bin, ["subs", "--port", String(server.port), "--conns", String(SUB_CONNECTIONS),
-    "--subs", String(opts.subs), "--subject", "bench.subs", "--timeout", String(opts.runTimeout + 60)], loadPrefix);
+    "--subs", String(opts.subs), "--subject", "bench.subs", "--setup-timeout", String(opts.runTimeout),
+    "--timeout", String(opts.runTimeout + 60)], loadPrefix);
   try {
     const ready = await p.next((opts.runTimeout + 10) * 1000);
     const rss = await settledRss(ctx);
