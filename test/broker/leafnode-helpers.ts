@@ -6,6 +6,7 @@
  */
 import * as fs from "fs";
 import * as http from "http";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { connect, NatsConnection, ConnectionOptions } from "nats";
@@ -190,4 +191,72 @@ export async function collect(nc: NatsConnection, subject: string, opts: { queue
       return msgs;
     },
   };
+}
+
+/**
+ * A fake hub for byte-level tests of our spoke: it accepts one connection, sends `info`, and
+ * records what the spoke sends.
+ */
+export class FakeHub {
+  text = "";
+  sock: net.Socket | null = null;
+  port = 0;
+  private readonly srv: net.Server;
+  private waiters: Array<() => void> = [];
+
+  private constructor(private readonly info: Record<string, unknown>) {
+    this.srv = net.createServer((s) => {
+      this.sock = s;
+      s.on("data", (b) => {
+        this.text += b.toString("latin1");
+        for (const w of [...this.waiters]) w();
+      });
+      s.on("error", () => undefined);
+      s.write(`INFO ${JSON.stringify(this.info)} \r\n`);
+    });
+  }
+
+  static async start(info: Record<string, unknown>): Promise<FakeHub> {
+    const h = new FakeHub(info);
+    await new Promise<void>((r) => h.srv.listen(0, "127.0.0.1", () => r()));
+    h.port = (h.srv.address() as net.AddressInfo).port;
+    fakeHubs.add(h);
+    return h;
+  }
+
+  send(s: string): void {
+    this.sock?.write(s);
+  }
+
+  /** Wait until what the spoke sent matches `re`; returns the match. */
+  waitFor(re: RegExp, ms = 3000): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(this.text);
+        if (!m) return false;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== check);
+        resolve(m);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error(`fake hub: timed out waiting for ${re}; received ${JSON.stringify(this.text)}`));
+      }, ms);
+      if (!check()) this.waiters.push(check);
+    });
+  }
+
+  async close(): Promise<void> {
+    fakeHubs.delete(this);
+    this.sock?.destroy();
+    await new Promise<void>((r) => this.srv.close(() => r()));
+  }
+}
+
+const fakeHubs = new Set<FakeHub>();
+
+/** Close every fake hub (after hooks). */
+export async function closeFakeHubs(): Promise<void> {
+  await Promise.all([...fakeHubs].map((h) => h.close()));
 }

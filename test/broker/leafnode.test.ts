@@ -7,10 +7,13 @@
 import * as assert from "assert";
 import * as net from "net";
 import { headers as natsHeaders, StringCodec } from "nats";
+import { RawClient, closeAllRaw } from "../helpers/raw";
 import {
   AnyServer,
+  FakeHub,
   OurServer,
   client,
+  closeFakeHubs,
   collect,
   getJSON,
   hasInterest,
@@ -76,8 +79,14 @@ async function queueExactlyOnce(p: Pair, subject: string): Promise<void> {
   const s = await client(p.spoke.url);
   const hubMember = await collect(h, subject, { queue: "workers" });
   const spokeMember = await collect(s, subject, { queue: "workers" });
+  // Plain subscribers on both sides make every message cross the link without a queue list,
+  // which must not reach the far side's queue members.
+  const hubPlain = await collect(h, subject);
+  const spokePlain = await collect(s, subject);
   await waitInterest(p.hub, subject, "workers");
   await waitInterest(p.spoke, subject, "workers");
+  await waitInterest(p.hub, subject);
+  await waitInterest(p.spoke, subject);
   const total = 40;
   for (let i = 0; i < total / 2; i++) {
     h.publish(subject, sc.encode(`h${i}`));
@@ -86,7 +95,10 @@ async function queueExactlyOnce(p: Pair, subject: string): Promise<void> {
   await h.flush();
   await s.flush();
   await waitFor("all queue messages", () => hubMember.msgs.length + spokeMember.msgs.length >= total);
+  await waitFor("all plain messages", () => hubPlain.msgs.length >= total && spokePlain.msgs.length >= total);
   await sleep(200);
+  assert.strictEqual(hubPlain.msgs.length, total);
+  assert.strictEqual(spokePlain.msgs.length, total);
   const all = [...hubMember.msgs, ...spokeMember.msgs].sort();
   assert.strictEqual(all.length, total, `duplicates: ${all.length} for ${total}`);
   assert.strictEqual(new Set(all).size, total);
@@ -113,6 +125,8 @@ describe("leaf nodes", function () {
   this.timeout(30000);
 
   afterEach(async () => {
+    await closeAllRaw();
+    await closeFakeHubs();
     await stopAll();
   });
 
@@ -181,6 +195,146 @@ describe("leaf nodes", function () {
       });
     });
   }
+
+  for (const hk of ["ours", "theirs"] as const) {
+    describe(`wire framing of a ${hk === "ours" ? "natsfleet" : "nats-server"} hub (raw spoke)`, () => {
+      it("sends INFO, the connect_info INFO, and LS+ with queue weights and LS-", async () => {
+        const hub = hk === "ours" ? await startOurs(hubConf("ours")) : await startTheirs(hubConf("theirs"));
+        const c = await RawClient.open(hub.leafPort);
+        const info = c.info();
+        assert.strictEqual(typeof info.client_id, "number");
+        assert.ok((info.client_id as number) > 0);
+        assert.strictEqual(typeof info.nonce, "string");
+        assert.strictEqual(info.info_on_connect, true);
+        assert.strictEqual(info.auth_required, true);
+        assert.strictEqual(info.ip, `127.0.0.1:${hub.leafPort}`);
+        assert.deepStrictEqual(info.leafnode_urls, [`127.0.0.1:${hub.leafPort}`]);
+        c.send(`CONNECT ${JSON.stringify({ version: "2.9.10", tls_required: false, server_id: "FAKESPOKE", name: "fake", headers: true, user: "leaf", pass: "s3cret" })}\r\n`);
+        await c.waitFor(/LS\+ \$LDS\.[0-9A-Za-z]{22}\r\n/);
+        const second = JSON.parse(/\r\nINFO (\{[^\r]*"connect_info":true[^\r]*\}) \r\n/.exec(c.text)![1]);
+        assert.strictEqual(second.remote_account, "$G");
+        assert.strictEqual(second.nonce, undefined);
+        const nc = await client(hub.url);
+        nc.subscribe("raw.q", { queue: "g" });
+        await nc.flush();
+        await c.waitFor("LS+ raw.q g 1\r\n");
+        nc.subscribe("raw.q", { queue: "g" });
+        nc.subscribe("raw.p");
+        nc.subscribe("raw.p");
+        const p3 = nc.subscribe("raw.p3");
+        await nc.flush();
+        await c.waitFor("LS+ raw.q g 2\r\n");
+        await c.waitFor("LS+ raw.p3\r\n");
+        p3.unsubscribe();
+        await nc.flush();
+        await c.waitFor("LS- raw.p3\r\n");
+        // Two plain subscriptions on one subject are one LS+.
+        assert.strictEqual(c.text.split("LS+ raw.p\r\n").length - 1, 1);
+      });
+
+      it("writes LMSG/HMSG with reply and queue lists, and reads them", async () => {
+        const hub = hk === "ours" ? await startOurs(hubConf("ours")) : await startTheirs(hubConf("theirs"));
+        const c = await fakeSpoke(hub);
+        c.send("LS+ to.spoke\r\nLS+ to.spoke.q g2 3\r\n");
+        await c.sync();
+        const nc = await client(hub.url);
+        nc.publish("to.spoke", sc.encode("hello"), { reply: "r.1" });
+        nc.publish("to.spoke.q", sc.encode("hi"));
+        nc.publish("to.spoke.q", sc.encode("hi"), { reply: "r.2" });
+        const h = natsHeaders();
+        h.set("A", "b");
+        nc.publish("to.spoke.q", sc.encode("hd"), { reply: "r.3", headers: h });
+        await nc.flush();
+        await c.waitFor("LMSG to.spoke r.1 5\r\nhello\r\n");
+        await c.waitFor("LMSG to.spoke.q | g2 2\r\nhi\r\n");
+        await c.waitFor("LMSG to.spoke.q + r.2 g2 2\r\nhi\r\n");
+        await c.waitFor(/HMSG to\.spoke\.q \+ r\.3 g2 (\d+) (\d+)\r\nNATS\/1\.0\r\nA: b\r\n\r\nhd\r\n/);
+        // Inbound: plain subscribers always, queue members only when their group is listed.
+        const plain = await collect(nc, "from.spoke");
+        const q1 = await collect(nc, "from.spoke", { queue: "qq" });
+        const q2 = await collect(nc, "from.spoke", { queue: "qq" });
+        await c.waitFor("LS+ from.spoke qq 2\r\n");
+        c.send("LMSG from.spoke 3\r\none\r\n");
+        c.send("LMSG from.spoke | qq 3\r\ntwo\r\n");
+        c.send("LMSG from.spoke + rep.x qq 5\r\nthree\r\n");
+        c.send("HMSG from.spoke 12 16\r\nNATS/1.0\r\n\r\nfour\r\n");
+        await waitFor("4 plain messages", () => plain.msgs.length === 4);
+        await waitFor("2 queue messages", () => q1.msgs.length + q2.msgs.length === 2);
+        await sleep(100);
+        assert.deepStrictEqual(plain.msgs, ["one", "two", "three", "four"]);
+        assert.deepStrictEqual([...q1.msgs, ...q2.msgs].sort(), ["three", "two"]);
+      });
+
+      it("detects a loop when its own $LDS subject comes back", async () => {
+        const hub = hk === "ours" ? await startOurs(hubConf("ours")) : await startTheirs(hubConf("theirs"));
+        const c = await fakeSpoke(hub);
+        const lds = /LS\+ (\$LDS\.[0-9A-Za-z]{22})\r\n/.exec(c.text)![1];
+        c.send(`LS+ ${lds}\r\n`);
+        await c.waitFor(`-ERR 'Loop detected for leafnode account="$G". Delaying attempt to reconnect for 30s'\r\n`);
+        await c.waitClosed();
+      });
+    });
+  }
+
+  describe("wire framing of a natsfleet spoke (fake hub)", () => {
+    it("checks the hub INFO, sends CONNECT with URL credentials, then only local interest", async () => {
+      const fake = await FakeHub.start({ server_id: "HUBID", server_name: "hub", version: "2.9.10", proto: 1, headers: true, auth_required: true, max_payload: 1048576, ip: "127.0.0.1:1", client_id: 7, nonce: "abc", cluster: "HUBC", info_on_connect: true, leafnode_urls: [] });
+      const spoke = await startOurs(`cluster { name: SPK, listen: "127.0.0.1:-1" }\nleafnodes { remotes: [ { url: "nats-leaf://u%40x:p%3Aw@127.0.0.1:${fake.port}", deny_imports: ["secret.>"] } ] }`);
+      const m = await fake.waitFor(/^CONNECT (\{.*\})\r\n/);
+      const connect = JSON.parse(m[1]);
+      assert.strictEqual(connect.user, "u@x");
+      assert.strictEqual(connect.pass, "p:w");
+      assert.strictEqual(connect.tls_required, false);
+      assert.strictEqual(connect.server_id, spoke.server.id);
+      assert.strictEqual(connect.name, spoke.server.name);
+      assert.strictEqual(connect.cluster, "SPK");
+      assert.strictEqual(connect.headers, true);
+      assert.strictEqual(connect.lang, undefined);
+      assert.deepStrictEqual(connect.deny_pub, ["secret.>"]);
+      assert.strictEqual(spoke.server.leafs?.size ?? 0, 0, "not registered before connect_info");
+      const nc = await client(spoke.url);
+      nc.subscribe("local.sub");
+      nc.subscribe("secret.x");
+      await nc.flush();
+      fake.send(`INFO {"server_id":"HUBID","client_id":7,"connect_info":true,"remote_account":"$G","leafnode_urls":["127.0.0.1:${fake.port}"]} \r\nLS+ hub.interest\r\n`);
+      await fake.waitFor(/LS\+ \$LDS\.[0-9A-Za-z]{22}\r\n/);
+      await fake.waitFor(/LS\+ local\.sub\r\n/);
+      await waitFor("hub interest at the spoke", () => hasInterest(spoke, "hub.interest"));
+      // A message from the hub reaches the local subscriber; denied imports are dropped.
+      const got = await collect(nc, "local.sub");
+      fake.send("LMSG local.sub 2\r\nok\r\n");
+      await waitFor("message from the fake hub", () => got.msgs.length === 1);
+      await sleep(100);
+      assert.ok(!/LS\+ secret\.x/.test(fake.text), "denied import not subscribed");
+      assert.ok(!/LS\+ hub\.interest/.test(fake.text), "hub interest not echoed back");
+      assert.strictEqual(spoke.server.leafs?.size, 1);
+    });
+
+    it("gives up on a port that is not a leafnode port", async () => {
+      const fake = await FakeHub.start({ server_id: "X", version: "2.9.10", proto: 1, headers: true, max_payload: 1048576, client_id: 3 });
+      const spoke = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${fake.port}" } ] }`);
+      await sleep(300);
+      assert.ok(!fake.text.includes("CONNECT"), `sent ${JSON.stringify(fake.text)}`);
+      assert.strictEqual(spoke.server.leafs?.size ?? 0, 0);
+    });
+  });
+
+  it("a spoke of two hubs tells each only about its local clients", async () => {
+    const h1 = await startTheirs(hubConf("theirs"));
+    const h2 = await startTheirs(hubConf("theirs"));
+    const spoke = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://leaf:s3cret@127.0.0.1:${h1.leafPort}" }, { url: "nats-leaf://leaf:s3cret@127.0.0.1:${h2.leafPort}" } ] }`);
+    await waitLeafs(spoke, 2);
+    const c1 = await client(h1.url);
+    c1.subscribe("only.h1");
+    await c1.flush();
+    await waitFor("h1 interest at the spoke", () => hasInterest(spoke, "only.h1"));
+    const local = await client(spoke.url);
+    local.subscribe("spoke.local");
+    await local.flush();
+    await waitInterest(h2, "spoke.local");
+    await waitInterest(h1, "spoke.local");
+    assert.strictEqual(await hasInterest(h2, "only.h1"), false);
+  });
 
   it("lists the connection on /leafz on both ends", async () => {
     const p = await pair("ours", "ours");
@@ -296,6 +450,15 @@ describe("leaf nodes", function () {
     await oneWay(spoke, again, "after.restart");
   });
 });
+
+/** Complete a fake spoke's handshake on a hub's leafnode port; returns the raw connection. */
+async function fakeSpoke(hub: AnyServer, extra: Record<string, unknown> = {}): Promise<RawClient> {
+  const c = await RawClient.open(hub.leafPort);
+  c.send(`CONNECT ${JSON.stringify({ version: "2.9.10", tls_required: false, server_id: "FAKESPOKE", name: "fake", cluster: "FAKE", headers: true, user: "leaf", pass: "s3cret", ...extra })}\r\n`);
+  await c.waitFor(/"connect_info":true[^\r]*\r\n/);
+  await c.waitFor(/LS\+ \$LDS\.[0-9A-Za-z]{22}\r\n/);
+  return c;
+}
 
 async function startTheirsOnLeafPort(leafPort: number): Promise<AnyServer> {
   const t = await startTheirs(hubConf("theirs").replace("$LEAF_PORT", String(leafPort)));
