@@ -97,6 +97,23 @@ for (const kind of SERVER_KINDS) {
         assert.strictEqual(c.info().auth_required, true);
       });
 
+      it("omits auth_required when no_auth_user admits clients without credentials", async () => {
+        const s = await start([], "authorization { users = [ {user: a, password: b} ] }\nno_auth_user: a\n");
+        const c = await open(s);
+        assert.strictEqual(c.info().auth_required, undefined);
+        c.send(CONNECT_QUIET + "SUB x 1\r\nPUB x 1\r\ny\r\n");
+        assert.strictEqual(await c.sync(), "MSG x 1 1\r\ny\r\nPONG\r\n");
+      });
+
+      it("advertises client_advertise as host and port (the listen port when it has none)", async () => {
+        const s = await start([], `client_advertise: "example.com:4333"\n`);
+        const c = await open(s);
+        assert.deepStrictEqual([c.info().host, c.info().port], ["example.com", 4333]);
+        const t = await start([], `client_advertise: "example.com"\n`);
+        const d = await open(t);
+        assert.deepStrictEqual([d.info().host, d.info().port], ["example.com", t.port]);
+      });
+
       it("reports the configured max_payload", async () => {
         const s = await start([], "max_payload: 100\n");
         const c = await open(s);
@@ -568,6 +585,17 @@ for (const kind of SERVER_KINDS) {
         const ping = await open(s);
         ping.send("PING\r\n");
         assert.strictEqual(await closedWith(ping), err("Authorization Violation"));
+      });
+
+      it("checks credentials again on every CONNECT: a second one with a wrong password is 'Authorization Violation'", async () => {
+        const s = await start(["--user", "a", "--pass", "b"]);
+        const c = await open(s);
+        c.send(`CONNECT {"verbose":false,"user":"a","pass":"b"}\r\n`);
+        assert.strictEqual(await c.sync(), "PONG\r\n");
+        c.send(`CONNECT {"verbose":false,"user":"a","pass":"b"}\r\n`);
+        assert.strictEqual(await c.sync(), "PONG\r\nPONG\r\n", "the same credentials again are fine");
+        c.send(`CONNECT {"verbose":false,"user":"a","pass":"x"}\r\n`);
+        assert.strictEqual(await closedWith(c), "PONG\r\nPONG\r\n" + err("Authorization Violation"));
       });
 
       it("'Authentication Timeout' when CONNECT does not come within authorization.timeout", async () => {
