@@ -1,0 +1,265 @@
+/**
+ * Cluster test helpers: config files for natsfleet-server and nats-server cluster members,
+ * monitoring reads, waits for routes, and `nats` clients that are all closed afterwards.
+ *
+ * natsfleet-server runs as a real process: dist/broker/main.js `main(argv)`, started through a
+ * small generated entry that makes sure the route addon is in `createServer` (until
+ * broker/index.ts adds it itself, after which the entry changes nothing).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as http from "http";
+import { connect, NatsConnection, ConnectionOptions } from "nats";
+import { spawnServer, ServerProcess, ServerKind } from "../helpers/servers";
+import { freePorts, sleep } from "../helpers/ports";
+
+const REPO = path.resolve(__dirname, "..", "..");
+
+let entryFile: string | undefined;
+
+/** The generated entry script (node runs it like bin/natsfleet-server.js). */
+function routeEntry(): string {
+  if (entryFile) return entryFile;
+  const dist = path.join(REPO, "dist", "broker");
+  const routeJs = path.join(dist, "route", "index.js");
+  if (!fs.existsSync(routeJs)) throw new Error(`${routeJs} is missing: run \`npm run build\` first`);
+  warnIfStale(routeJs);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-route-")), "natsfleet-server.js");
+  const js = [
+    `const idx = require(${JSON.stringify(path.join(dist, "index.js"))});`,
+    `const { RouteAddon } = require(${JSON.stringify(routeJs)});`,
+    `const create = idx.createServer;`,
+    `idx.createServer = (o, e) => {`,
+    `  const s = create(o, e);`,
+    `  if (!s.addons.some((a) => a instanceof RouteAddon)) s.addons.push(new RouteAddon());`,
+    `  return s;`,
+    `};`,
+    `require(${JSON.stringify(path.join(dist, "main.js"))}).main(process.argv.slice(2));`,
+  ].join("\n");
+  fs.writeFileSync(file, js);
+  entryFile = file;
+  return file;
+}
+
+function warnIfStale(built: string): void {
+  const t = fs.statSync(built).mtimeMs;
+  const dir = path.join(REPO, "broker", "route");
+  const newer = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && fs.statSync(path.join(dir, f)).mtimeMs > t);
+  if (newer.length > 0) console.warn(`      warning: dist/broker/route is older than ${newer.join(", ")}; run \`npm run build\``);
+}
+
+/** Remove the generated entry (after all tests). */
+export function removeRouteEntry(): void {
+  if (!entryFile) return;
+  fs.rmSync(path.dirname(entryFile), { recursive: true, force: true });
+  entryFile = undefined;
+}
+
+/** One cluster member's settings. */
+export interface MemberSpec {
+  name: string;
+  cluster: string;
+  /** Seed route URLs. */
+  routes?: string[];
+  /** Route listener credentials (cluster.authorization). */
+  auth?: { user: string; password: string };
+  connectRetries?: number;
+  /** Fixed ports (for a restart on the same ports); fresh free ones otherwise. */
+  ports?: MemberPorts;
+}
+
+export interface MemberPorts {
+  client: number;
+  cluster: number;
+  http: number;
+}
+
+/** A running cluster member. */
+export interface Member {
+  kind: ServerKind;
+  spec: MemberSpec;
+  ports: MemberPorts;
+  proc: ServerProcess;
+  /** `nats://127.0.0.1:<client>`. */
+  url: string;
+  /** `nats-route://127.0.0.1:<cluster>`. */
+  routeURL: string;
+  /** The config file (rewrite it and SIGHUP to reload). */
+  configFile: string;
+}
+
+/** nats-server config text for a member. */
+export function memberConfig(spec: MemberSpec, ports: MemberPorts): string {
+  const lines = [
+    `server_name: ${spec.name}`,
+    `listen: 127.0.0.1:${ports.client}`,
+    `http: 127.0.0.1:${ports.http}`,
+    `cluster {`,
+    `  name: ${spec.cluster}`,
+    `  listen: 127.0.0.1:${ports.cluster}`,
+  ];
+  if (spec.auth) lines.push(`  authorization { user: ${spec.auth.user}, password: ${spec.auth.password} }`);
+  if (spec.connectRetries !== undefined) lines.push(`  connect_retries: ${spec.connectRetries}`);
+  if (spec.routes && spec.routes.length > 0) lines.push(`  routes: [`, ...spec.routes.map((r) => `    ${JSON.stringify(r)}`), `  ]`);
+  lines.push(`}`, ``);
+  return lines.join("\n");
+}
+
+export async function memberPorts(): Promise<MemberPorts> {
+  const [client, cluster, httpPort] = await freePorts(3);
+  return { client, cluster, http: httpPort };
+}
+
+/** Start a member of `kind` from a config file. */
+export async function startMember(kind: ServerKind, spec: MemberSpec): Promise<Member> {
+  const ports = spec.ports ?? (await memberPorts());
+  const config = memberConfig(spec, ports);
+  const args = ["-a", "127.0.0.1", "-p", String(ports.client)];
+  let proc: ServerProcess;
+  if (kind === "natsfleet") {
+    const saved = process.env.NATSFLEET_SERVER_BIN;
+    process.env.NATSFLEET_SERVER_BIN = routeEntry();
+    try {
+      proc = await spawnServer(kind, args, { config });
+    } finally {
+      if (saved === undefined) delete process.env.NATSFLEET_SERVER_BIN;
+      else process.env.NATSFLEET_SERVER_BIN = saved;
+    }
+  } else {
+    proc = await spawnServer(kind, args, { config });
+  }
+  const configFile = proc.args[proc.args.indexOf("-c") + 1];
+  const m: Member = {
+    kind,
+    spec: { ...spec, ports },
+    ports,
+    proc,
+    url: `nats://127.0.0.1:${ports.client}`,
+    routeURL: `nats-route://127.0.0.1:${ports.cluster}`,
+    configFile,
+  };
+  await waitFor(async () => (await tryGet(ports.http, "/varz")) !== null, 10000, `${spec.name} monitoring`);
+  return m;
+}
+
+/** Rewrite a member's config and SIGHUP it. */
+export async function reloadMember(m: Member, spec: MemberSpec): Promise<void> {
+  m.spec = { ...spec, ports: m.ports };
+  fs.writeFileSync(m.configFile, memberConfig(m.spec, m.ports));
+  m.proc.proc.kill("SIGHUP");
+}
+
+function tryGet(port: number, p: string): Promise<Record<string, any> | null> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port, path: p, agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => {
+        try {
+          resolve(res.statusCode === 200 ? JSON.parse(text) : null);
+        } catch {
+          resolve(null);
+        }
+      });
+    });
+    req.on("error", () => resolve(null));
+  });
+}
+
+/** GET a monitoring endpoint as JSON; throws naming the endpoint when it fails. */
+export async function monitor(m: Member, p: string): Promise<Record<string, any>> {
+  const r = await tryGet(m.ports.http, p);
+  if (r === null) throw new Error(`GET ${p} on ${m.spec.name} (${m.kind}) failed`);
+  return r;
+}
+
+/** Poll until `cond` holds; throws with `what` after `timeoutMs`. */
+export async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The server ids a member's /routez lists. */
+export async function routeIds(m: Member): Promise<string[]> {
+  const r = await monitor(m, "/routez");
+  return ((r.routes ?? []) as Array<{ remote_id: string }>).map((x) => x.remote_id).sort();
+}
+
+export async function serverId(m: Member): Promise<string> {
+  return (await monitor(m, "/varz")).server_id as string;
+}
+
+/** Wait until every member has a route to every other member (and no more). */
+export async function waitForMesh(members: Member[], timeoutMs = 15000): Promise<void> {
+  const ids = await Promise.all(members.map(serverId));
+  await waitFor(
+    async () => {
+      for (let i = 0; i < members.length; i++) {
+        const want = ids.filter((_, j) => j !== i).sort();
+        const got = await routeIds(members[i]);
+        if (got.join() !== want.join()) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    `a full mesh of ${members.map((m) => `${m.spec.name}(${m.kind})`).join(", ")}`,
+  );
+}
+
+/** Wait until each member's client INFO lists every member's client URL (connect_urls). */
+export async function waitForConnectURLs(members: Member[], timeoutMs = 10000): Promise<void> {
+  const want = members.map((m) => `127.0.0.1:${m.ports.client}`).sort();
+  await waitFor(
+    async () => {
+      for (const m of members) {
+        const v = await monitor(m, "/varz");
+        const got = ((v.connect_urls ?? []) as string[]).slice().sort();
+        if (got.join() !== want.join()) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    "connect_urls listing every member",
+  );
+}
+
+const clients = new Set<NatsConnection>();
+
+/** A `nats` client that `closeClients()` closes. */
+export async function client(m: Member, opts: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+  const nc = await connect({ servers: m.url, reconnect: false, ...opts });
+  clients.add(nc);
+  nc.closed().then(() => clients.delete(nc));
+  return nc;
+}
+
+export async function closeClients(): Promise<void> {
+  await Promise.all([...clients].map((c) => c.close().catch(() => undefined)));
+  clients.clear();
+}
+
+/**
+ * Wait until every member sees `subject` over its routes from each of `holders` (the members
+ * with local subscriptions on it), as /routez?subs=1 lists it.
+ */
+export async function waitForRouteInterest(members: Member[], subject: string, holders: Member[], timeoutMs = 5000): Promise<void> {
+  await waitFor(
+    async () => {
+      for (const m of members) {
+        const want = holders.filter((h) => h !== m).length;
+        const r = await monitor(m, "/routez?subs=1");
+        const have = ((r.routes ?? []) as Array<{ subscriptions_list?: string[] }>).filter((x) => (x.subscriptions_list ?? []).includes(subject)).length;
+        if (have < want) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    `route interest in ${subject} from ${holders.map((h) => h.spec.name).join(", ")}`,
+  );
+}

@@ -1,0 +1,451 @@
+/**
+ * Routes (cluster) with real processes on loopback: natsfleet-server clusters formed by gossip,
+ * mixed clusters with Debian's nats-server 2.9.10 (each side seeding the other), traffic
+ * checked with `nats` clients (pub/sub, queue groups exactly once, request/reply, headers),
+ * /routez, rejections with nats-server's texts, route authorization, reload, and the route
+ * wire protocol byte by byte.
+ */
+import * as assert from "assert";
+import { NatsConnection, StringCodec, headers as natsHeaders, Msg } from "nats";
+import { stopAllServers, liveServers, natsServerBinary } from "../helpers/servers";
+import { RawClient, closeAllRaw } from "../helpers/raw";
+import { sleep } from "../helpers/ports";
+import {
+  Member,
+  MemberSpec,
+  startMember,
+  reloadMember,
+  memberPorts,
+  monitor,
+  routeIds,
+  serverId,
+  waitFor,
+  waitForMesh,
+  waitForConnectURLs,
+  waitForRouteInterest,
+  client,
+  closeClients,
+  removeRouteEntry,
+} from "./route-helpers";
+
+const sc = StringCodec();
+
+/** Collects what a subscription receives. */
+function collect(nc: NatsConnection, subject: string, queue?: string): string[] {
+  const got: string[] = [];
+  nc.subscribe(subject, { queue, callback: (_e, m) => got.push(sc.decode(m.data)) });
+  return got;
+}
+
+/**
+ * Every member subscribes and publishes once: each subscriber gets every message exactly once,
+ * whichever server it came from.
+ */
+async function checkPubSub(members: Member[], subject: string): Promise<void> {
+  const ncs = await Promise.all(members.map((m) => client(m)));
+  const got = ncs.map((nc) => collect(nc, subject));
+  await Promise.all(ncs.map((nc) => nc.flush()));
+  await waitForRouteInterest(members, subject, members);
+  ncs.forEach((nc, i) => nc.publish(subject, sc.encode(members[i].spec.name)));
+  const want = members.map((m) => m.spec.name).sort().join();
+  await waitFor(() => got.every((g) => g.length >= members.length), 5000, `every subscriber to get ${members.length} messages on ${subject}`);
+  await sleep(200); // duplicates would show up now
+  got.forEach((g, i) => assert.strictEqual(g.slice().sort().join(), want, `subscriber on ${members[i].spec.name}`));
+  await Promise.all(ncs.map((nc) => nc.close()));
+}
+
+/**
+ * Two queue members per server in one group: `count` messages published round-robin from every
+ * server are delivered exactly once across the whole cluster.
+ */
+async function checkQueue(members: Member[], subject: string, count: number): Promise<number[]> {
+  const subs = await Promise.all(members.flatMap((m) => [client(m), client(m)]));
+  const got = subs.map((nc) => collect(nc, subject, "workers"));
+  await Promise.all(subs.map((nc) => nc.flush()));
+  await waitForRouteInterest(members, subject, members);
+  const pubs = await Promise.all(members.map((m) => client(m)));
+  for (let i = 0; i < count; i++) pubs[i % pubs.length].publish(subject, sc.encode(String(i)));
+  await Promise.all(pubs.map((nc) => nc.flush()));
+  await waitFor(() => got.reduce((n, g) => n + g.length, 0) >= count, 5000, `${count} queue deliveries on ${subject}`);
+  await sleep(200);
+  const all = got.flat();
+  assert.strictEqual(all.length, count, `each of ${count} messages delivered once (got ${all.length})`);
+  assert.strictEqual(new Set(all).size, count, "no message delivered twice");
+  const perServer = members.map((_, i) => got[2 * i].length + got[2 * i + 1].length);
+  await Promise.all([...subs, ...pubs].map((nc) => nc.close()));
+  return perServer;
+}
+
+/** A responder on each member answers requests made on every other member. */
+async function checkRequestReply(members: Member[], service: string): Promise<void> {
+  const responders = await Promise.all(members.map((m) => client(m)));
+  responders.forEach((nc, i) => nc.subscribe(`${service}.${members[i].spec.name}`, { callback: (_e, m) => m.respond(sc.encode(`${members[i].spec.name}:${sc.decode(m.data)}`)) }));
+  await Promise.all(responders.map((nc) => nc.flush()));
+  for (let i = 0; i < members.length; i++) await waitForRouteInterest(members, `${service}.${members[i].spec.name}`, [members[i]]);
+  const requesters = await Promise.all(members.map((m) => client(m)));
+  for (let i = 0; i < members.length; i++) {
+    for (let j = 0; j < members.length; j++) {
+      if (i === j) continue;
+      const r = await requesters[i].request(`${service}.${members[j].spec.name}`, sc.encode(members[i].spec.name), { timeout: 3000 });
+      assert.strictEqual(sc.decode(r.data), `${members[j].spec.name}:${members[i].spec.name}`, `request from ${members[i].spec.name} to ${members[j].spec.name}`);
+    }
+  }
+  await Promise.all([...responders, ...requesters].map((nc) => nc.close()));
+}
+
+/** Headers cross the route both ways. */
+async function checkHeaders(a: Member, b: Member, subject: string): Promise<void> {
+  const na = await client(a);
+  const nb = await client(b);
+  const seen: Msg[] = [];
+  for (const nc of [na, nb]) nc.subscribe(subject, { callback: (_e, m) => seen.push(m) });
+  await Promise.all([na.flush(), nb.flush()]);
+  await waitForRouteInterest([a, b], subject, [a, b]);
+  const h = natsHeaders();
+  h.set("X-Route", "crossed");
+  na.publish(subject, sc.encode("from-a"), { headers: h });
+  nb.publish(subject, sc.encode("from-b"), { headers: h });
+  await waitFor(() => seen.length >= 4, 5000, "4 messages with headers");
+  for (const m of seen) assert.strictEqual(m.headers?.get("X-Route"), "crossed");
+  await Promise.all([na.close(), nb.close()]);
+}
+
+function routeTo(routez: Record<string, any>, id: string): Record<string, any> {
+  const r = (routez.routes as Array<Record<string, any>>).find((x) => x.remote_id === id);
+  assert.ok(r, `route to ${id} in ${JSON.stringify(routez)}`);
+  return r;
+}
+
+describe("routes (cluster)", function () {
+  this.timeout(60000);
+
+  before(function () {
+    if (!natsServerBinary()) throw new Error("nats-server is not installed (Debian package nats-server)");
+  });
+
+  afterEach(async () => {
+    await closeClients();
+    await closeAllRaw();
+    await stopAllServers();
+  });
+
+  after(() => {
+    removeRouteEntry();
+    assert.deepStrictEqual(liveServers(), []);
+  });
+
+  it("three natsfleet-servers form a full mesh by gossip when two of them know only the first", async () => {
+    const s1 = await startMember("natsfleet", { name: "S1", cluster: "C1" });
+    const s2 = await startMember("natsfleet", { name: "S2", cluster: "C1", routes: [s1.routeURL] });
+    const s3 = await startMember("natsfleet", { name: "S3", cluster: "C1", routes: [s1.routeURL] });
+    const all = [s1, s2, s3];
+    await waitForMesh(all);
+    await waitForConnectURLs(all);
+
+    const [id1, id2, id3] = await Promise.all(all.map(serverId));
+    const rz2 = await monitor(s2, "/routez");
+    assert.strictEqual(rz2.num_routes, 2);
+    const r21 = routeTo(rz2, id1);
+    assert.strictEqual(r21.did_solicit, true);
+    assert.strictEqual(r21.is_configured, true);
+    // S2 and S3 found each other through S1's gossip: one of them dialled, neither configured it.
+    const r23 = routeTo(rz2, id3);
+    const r32 = routeTo(await monitor(s3, "/routez"), id2);
+    assert.strictEqual(r23.is_configured, false);
+    assert.strictEqual(r32.is_configured, false);
+    assert.notStrictEqual(r23.did_solicit, r32.did_solicit, "exactly one side dialled the implicit route");
+    const r12 = routeTo(await monitor(s1, "/routez"), id2);
+    assert.strictEqual(r12.did_solicit, false);
+    const v1 = await monitor(s1, "/varz");
+    assert.strictEqual(v1.routes, 2);
+    assert.strictEqual(v1.cluster.name, "C1");
+    assert.strictEqual(v1.cluster.cluster_port, s1.ports.cluster);
+
+    await checkPubSub(all, "mesh.pubsub");
+    const per = await checkQueue(all, "mesh.work", 300);
+    assert.ok(per.every((n) => n > 0), `every server's members got some of the queue messages: ${per}`);
+    await checkRequestReply(all, "mesh.svc");
+    await checkHeaders(s2, s3, "mesh.hdr");
+
+    // The seed goes away: the implicit route between S2 and S3 carries on.
+    await s1.proc.stop("SIGKILL");
+    await waitFor(async () => (await routeIds(s2)).join() === id3 && (await routeIds(s3)).join() === id2, 10000, "S2 and S3 routed without S1");
+    await checkPubSub([s2, s3], "mesh.after");
+    await checkRequestReply([s2, s3], "mesh.svc2");
+  });
+
+  it("clients get the cluster's client URLs in INFO and an async INFO when a member joins", async () => {
+    const s1 = await startMember("natsfleet", { name: "S1", cluster: "C1" });
+    const raw = await RawClient.open(s1.ports.client);
+    assert.deepStrictEqual(raw.info().connect_urls, [`127.0.0.1:${s1.ports.client}`]);
+    raw.send('CONNECT {"verbose":false,"protocol":1}\r\nPING\r\n');
+    await raw.waitFor("PONG\r\n");
+    const s2 = await startMember("nats-server", { name: "N2", cluster: "C1", routes: [s1.routeURL] });
+    await waitForMesh([s1, s2]);
+    const text = await raw.waitFor(/\r\nINFO \{.*"connect_urls":\["127\.0\.0\.1:\d+","127\.0\.0\.1:\d+"\].*\r\n/, 5000);
+    const info = JSON.parse(/\r\nINFO (\{.*\}) ?\r\n/.exec(text)![1]);
+    assert.deepStrictEqual(info.connect_urls, [`127.0.0.1:${s1.ports.client}`, `127.0.0.1:${s2.ports.client}`], "this server first");
+  });
+
+  for (const first of ["natsfleet", "nats-server"] as const) {
+    it(`natsfleet-server and nats-server seeding each other keep one route (${first} starts first)`, async () => {
+      const pa = await memberPorts();
+      const pn = await memberPorts();
+      const specA: MemberSpec = { name: "A", cluster: "C1", ports: pa, routes: [`nats-route://127.0.0.1:${pn.cluster}`] };
+      const specN: MemberSpec = { name: "N", cluster: "C1", ports: pn, routes: [`nats-route://127.0.0.1:${pa.cluster}`] };
+      let a: Member;
+      let n: Member;
+      if (first === "natsfleet") {
+        a = await startMember("natsfleet", specA);
+        n = await startMember("nats-server", specN);
+      } else {
+        n = await startMember("nats-server", specN);
+        a = await startMember("natsfleet", specA);
+      }
+      await waitForMesh([a, n]);
+      await waitForConnectURLs([a, n]);
+      // Duplicate resolution must settle on one connection on both sides.
+      await sleep(1500);
+      assert.strictEqual((await monitor(a, "/routez")).num_routes, 1);
+      assert.strictEqual((await monitor(n, "/routez")).num_routes, 1);
+      const rzN = await monitor(n, "/routez");
+      assert.strictEqual(rzN.routes[0].remote_id, await serverId(a));
+
+      await checkPubSub([a, n], "mixed.pubsub");
+      const per = await checkQueue([a, n], "mixed.work", 200);
+      assert.ok(per.every((x) => x > 0), `both servers' members got queue messages: ${per}`);
+      await checkRequestReply([a, n], "mixed.svc");
+      await checkHeaders(a, n, "mixed.hdr");
+
+      // nats-server dies and comes back on the same ports: the configured route is dialled again.
+      await n.proc.stop("SIGKILL");
+      await waitFor(async () => (await monitor(a, "/routez")).num_routes === 0, 5000, "A to notice N is gone");
+      n = await startMember("nats-server", specN);
+      await waitForMesh([a, n], 15000);
+      await checkPubSub([a, n], "mixed.again");
+      await checkRequestReply([a, n], "mixed.svc2");
+    });
+  }
+
+  it("a natsfleet-server joins a nats-server cluster through one seed and meshes with every member", async () => {
+    const n1 = await startMember("nats-server", { name: "N1", cluster: "C1" });
+    const n2 = await startMember("nats-server", { name: "N2", cluster: "C1", routes: [n1.routeURL] });
+    await waitForMesh([n1, n2]);
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1", routes: [n2.routeURL] });
+    const b = await startMember("natsfleet", { name: "B", cluster: "C1", routes: [n1.routeURL] });
+    const all = [n1, n2, a, b];
+    await waitForMesh(all);
+    await waitForConnectURLs(all);
+    await checkPubSub(all, "big.pubsub");
+    await checkQueue(all, "big.work", 400);
+    await checkRequestReply(all, "big.svc");
+  });
+
+  it("rejects a cluster name mismatch with nats-server's exact text, on both servers", async () => {
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
+    const n = await startMember("nats-server", { name: "N", cluster: "C1" });
+    for (const m of [a, n]) {
+      const raw = await RawClient.connect(m.ports.cluster);
+      await raw.waitFor(/^INFO \{.*\} \r\n/);
+      raw.send('CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,"headers":true,"name":"NFAKE","cluster":"OTHER","lnoc":true}\r\n');
+      await raw.waitFor(`-ERR 'Rejecting connection, cluster name "OTHER" does not match "C1"'\r\n`);
+      await raw.waitClosed();
+    }
+    // Real servers with different names never form a route, whichever dials.
+    const b = await startMember("natsfleet", { name: "B", cluster: "C2", routes: [a.routeURL, n.routeURL] });
+    const n2 = await startMember("nats-server", { name: "N2", cluster: "C3", routes: [a.routeURL] });
+    await sleep(2000);
+    for (const m of [a, n, b, n2]) assert.strictEqual((await monitor(m, "/routez")).num_routes, 0, `${m.spec.name} has no route`);
+  });
+
+  it("rejects a client on the route port, and a route to itself is dropped", async () => {
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
+    const raw = await RawClient.connect(a.ports.cluster);
+    await raw.waitFor(/^INFO /);
+    raw.send('CONNECT {"verbose":false,"lang":"node","version":"2.0.0"}\r\n');
+    await raw.waitFor("-ERR 'attempted to connect to route port'\r\n");
+    await raw.waitClosed();
+    // Configs usually list every member, this server included.
+    const b = await startMember("natsfleet", { name: "B", cluster: "C1", routes: [a.routeURL] });
+    const spec: MemberSpec = { ...b.spec, routes: [a.routeURL, b.routeURL] };
+    await reloadMember(b, spec);
+    await sleep(1500);
+    assert.deepStrictEqual(await routeIds(b), [await serverId(a)]);
+    assert.deepStrictEqual(await routeIds(a), [await serverId(b)]);
+  });
+
+  it("route authorization: seeds with credentials connect, wrong ones get 'Authorization Violation'", async () => {
+    const auth = { user: "ruser", password: "s3cret" };
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1", auth });
+    const url = (p: string) => `nats-route://ruser:${p}@127.0.0.1:${a.ports.cluster}`;
+    const n = await startMember("nats-server", { name: "N", cluster: "C1", auth, routes: [url("s3cret")] });
+    await waitForMesh([a, n]);
+    const b = await startMember("natsfleet", { name: "B", cluster: "C1", auth, routes: [url("s3cret")] });
+    // B learns N from A's gossip and dials it with the cluster's own credentials.
+    await waitForMesh([a, n, b]);
+    await checkPubSub([a, n, b], "auth.pubsub");
+
+    const raw = await RawClient.connect(a.ports.cluster);
+    await raw.waitFor(/^INFO /);
+    assert.strictEqual(raw.info().auth_required, true);
+    raw.send('CONNECT {"verbose":false,"pedantic":false,"user":"ruser","pass":"wrong","name":"NFAKE","cluster":"C1","headers":true,"lnoc":true}\r\n');
+    await raw.waitFor("-ERR 'Authorization Violation'\r\n");
+    await raw.waitClosed();
+    const bad = await startMember("natsfleet", { name: "BAD", cluster: "C1", routes: [url("wrong")] });
+    await sleep(1500);
+    assert.strictEqual((await monitor(bad, "/routez")).num_routes, 0);
+  });
+
+  it("reload adds and removes configured routes without a restart", async () => {
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
+    const n = await startMember("nats-server", { name: "N", cluster: "C1" });
+    const b = await startMember("natsfleet", { name: "B", cluster: "C1" });
+    const pidA = a.proc.pid;
+    const nc = await client(a);
+    await reloadMember(a, { ...a.spec, routes: [n.routeURL, b.routeURL] });
+    await waitForMesh([a, n, b]);
+    await checkPubSub([a, n, b], "reload.pubsub");
+    assert.ok(!nc.isClosed(), "a client of the reloaded server stays connected");
+    // Remove B only: the route to B goes, the one to N stays.
+    await reloadMember(a, { ...a.spec, routes: [n.routeURL] });
+    const [idN, idB] = await Promise.all([serverId(n), serverId(b)]);
+    await waitFor(async () => !(await routeIds(a)).includes(idB), 5000, "A to drop its route to B");
+    assert.ok((await routeIds(a)).includes(idN), "the route to N stays");
+    assert.strictEqual(a.proc.pid, pidA);
+    assert.ok(a.proc.running);
+    assert.ok(!nc.isClosed());
+  });
+
+  describe("wire protocol (a raw socket playing a 2.9 route peer)", () => {
+    let a: Member;
+    let peer: RawClient;
+
+    beforeEach(async () => {
+      a = await startMember("natsfleet", { name: "A", cluster: "C1" });
+      peer = await RawClient.connect(a.ports.cluster);
+      await peer.waitFor(/^INFO \{.*\} \r\n/);
+      peer.send('CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,"headers":true,"name":"NFAKE","cluster":"C1","lnoc":true}\r\n');
+      peer.send('INFO {"server_id":"NFAKE","server_name":"fake","version":"2.9.10","proto":2,"host":"127.0.0.1","port":1,"headers":true,"max_payload":1048576,"cluster":"C1","connect_urls":["127.0.0.1:2"],"lnoc":true}\r\n');
+      await peer.sync();
+    });
+
+    it("sends a 2.9 route INFO", async () => {
+      const info = peer.info();
+      assert.strictEqual(info.cluster, "C1");
+      assert.strictEqual(info.lnoc, true);
+      assert.strictEqual(info.headers, true);
+      assert.strictEqual(info.port, a.ports.cluster);
+      assert.strictEqual(info.host, "127.0.0.1");
+      assert.strictEqual(typeof info.nonce, "string");
+      assert.deepStrictEqual(info.connect_urls, [`127.0.0.1:${a.ports.client}`]);
+      assert.strictEqual(info.server_name, "A");
+      // The peer's client URL is merged into the server's connect_urls.
+      await waitFor(async () => ((await monitor(a, "/varz")).connect_urls ?? []).includes("127.0.0.1:2"), 3000, "connect_urls merged");
+    });
+
+    it("aggregates interest: one RS+ per subject, queue weights re-sent, RS- when gone", async () => {
+      const c1 = await client(a);
+      const c2 = await client(a);
+      const s1 = c1.subscribe("foo");
+      const s2 = c2.subscribe("foo");
+      const q1 = c1.subscribe("bar", { queue: "g" });
+      await c1.flush();
+      await peer.waitFor("RS+ $G bar g 1\r\n");
+      const q2 = c2.subscribe("bar", { queue: "g" });
+      await c2.flush();
+      await peer.waitFor("RS+ $G bar g 2\r\n");
+      let t = await peer.sync();
+      assert.strictEqual(t.split("RS+ $G foo\r\n").length - 1, 1, "foo announced once for two subscriptions");
+      s1.unsubscribe();
+      q2.unsubscribe();
+      await Promise.all([c1.flush(), c2.flush()]);
+      await peer.waitFor(/RS\+ \$G bar g 2\r\n[\s\S]*RS\+ \$G bar g 1\r\n/);
+      t = await peer.sync();
+      assert.ok(!t.includes("RS- $G foo"), "foo still has a subscriber");
+      s2.unsubscribe();
+      q1.unsubscribe();
+      await Promise.all([c1.flush(), c2.flush()]);
+      await peer.waitFor("RS- $G foo\r\n");
+      await peer.waitFor("RS- $G bar g\r\n");
+    });
+
+    it("sends RMSG with reply and queue lists for the peer's interest", async () => {
+      peer.send("RS+ $G plain\r\nRS+ $G work g 1\r\n");
+      await peer.sync();
+      const c = await client(a);
+      c.publish("plain", sc.encode("p1"));
+      c.publish("plain", sc.encode("p2"), { reply: "my.reply" });
+      c.publish("work", sc.encode("w1"));
+      c.publish("work", sc.encode("w2"), { reply: "r.2" });
+      await c.flush();
+      await peer.waitFor("RMSG $G plain 2\r\np1\r\n");
+      await peer.waitFor("RMSG $G plain my.reply 2\r\np2\r\n");
+      await peer.waitFor("RMSG $G work | g 2\r\nw1\r\n");
+      await peer.waitFor("RMSG $G work + r.2 g 2\r\nw2\r\n");
+      const h = natsHeaders();
+      h.set("K", "v");
+      c.publish("plain", sc.encode("hp"), { headers: h });
+      await c.flush();
+      await peer.waitFor(/HMSG \$G plain (\d+) (\d+)\r\nNATS\/1\.0\r\nK: v\r\n\r\nhp\r\n/);
+      // The peer's interest goes with RS-.
+      peer.send("RS- $G plain\r\n");
+      await peer.sync();
+      const before = peer.text.length;
+      c.publish("plain", sc.encode("gone"));
+      await c.flush();
+      await peer.sync();
+      assert.ok(!peer.text.slice(before).includes("gone"));
+    });
+
+    it("delivers RMSG: plain subscriptions always, local queue members only when their group is listed", async () => {
+      const c = await client(a);
+      const plain = collect(c, "in.plain");
+      const queued = collect(c, "in.q", "g");
+      const withHdr: Msg[] = [];
+      c.subscribe("in.hdr", { callback: (_e, m) => withHdr.push(m) });
+      const replies: string[] = [];
+      c.subscribe("in.req", { callback: (_e, m) => replies.push(m.reply ?? "") });
+      await c.flush();
+      await peer.waitFor("RS+ $G in.hdr\r\n");
+      peer.send("RMSG $G in.plain 3\r\none\r\n");
+      peer.send("RMSG $G in.q 3\r\nnot\r\n");
+      peer.send("RMSG $G in.q | g 3\r\nyes\r\n");
+      peer.send("RMSG $G in.q | other 3\r\nnot\r\n");
+      peer.send("RMSG $G in.req _INBOX.x 1\r\nr\r\n");
+      peer.send("HMSG $G in.hdr 18 20\r\nNATS/1.0\r\nA: b\r\n\r\nhi\r\n");
+      await waitFor(() => plain.length === 1 && queued.length === 1 && withHdr.length === 1 && replies.length === 1, 3000, "routed deliveries");
+      await sleep(100);
+      assert.deepStrictEqual(plain, ["one"]);
+      assert.deepStrictEqual(queued, ["yes"]);
+      assert.deepStrictEqual(replies, ["_INBOX.x"]);
+      assert.strictEqual(withHdr[0].headers?.get("A"), "b");
+      assert.strictEqual(sc.decode(withHdr[0].data), "hi");
+    });
+
+    it("tolerates what a 2.9 peer sends that it does not use ($SYS interest, STATSZ, unknown accounts, LS+)", async () => {
+      peer.send("RS+ $SYS $SYS.SERVER.*.STATSZ\r\nRS+ $SYS $SYS.REQ.SERVER.PING\r\nRS+ $SYS $SYS._INBOX.abc.*\r\n");
+      peer.send('RMSG $SYS $SYS.SERVER.NFAKE.STATSZ 2\r\n{}\r\n');
+      peer.send("RS+ ACME orders.>\r\nRS+ ACME jobs g 3\r\nLS+ LEAFC $G leaf.sub\r\nLS- $G leaf.sub\r\nRS- ACME jobs g\r\n");
+      peer.send("LMSG LEAFC $G nobody 0 2\r\nhi\r\n");
+      const t = await peer.sync();
+      assert.ok(!/-ERR/.test(t), t);
+      assert.ok(await peer.staysOpen(200));
+      const rz = await monitor(a, "/routez?subs=1");
+      const list = rz.routes[0].subscriptions_list as string[];
+      assert.ok(list.includes("orders.>") && list.includes("$SYS.SERVER.*.STATSZ"), JSON.stringify(list));
+      assert.ok(!list.includes("jobs") && !list.includes("leaf.sub"), JSON.stringify(list));
+    });
+
+    it("answers PING, closes on garbage, and drops the peer's interest when it goes", async () => {
+      peer.send("RS+ $G gone.soon\r\n");
+      await peer.sync();
+      assert.strictEqual((await monitor(a, "/routez")).routes[0].subscriptions, 1);
+      peer.send("BOGUS stuff\r\n");
+      await peer.waitFor("-ERR 'Unknown Protocol Operation'\r\n");
+      await peer.waitClosed();
+      await waitFor(async () => (await monitor(a, "/routez")).num_routes === 0, 3000, "route gone");
+      const s = await monitor(a, "/subsz");
+      assert.strictEqual(s.num_subscriptions, 0);
+    });
+  });
+});
