@@ -6,7 +6,11 @@
  */
 import * as assert from "assert";
 import * as net from "net";
-import { headers as natsHeaders, StringCodec } from "nats";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { credsAuthenticator, headers as natsHeaders, StringCodec } from "nats";
+import * as jwt from "@nats-io/jwt";
 import { RawClient, closeAllRaw } from "../helpers/raw";
 import {
   AnyServer,
@@ -334,6 +338,50 @@ describe("leaf nodes", function () {
     await waitInterest(h2, "spoke.local");
     await waitInterest(h1, "spoke.local");
     assert.strictEqual(await hasInterest(h2, "only.h1"), false);
+  });
+
+  it("authenticates with a .creds file (signed nonce) to a nats-server hub in operator mode", async () => {
+    const op = jwt.createOperator();
+    const sys = jwt.createAccount();
+    const acc = jwt.createAccount();
+    const opJwt = await jwt.encodeOperator("OP", op, { system_account: sys.getPublicKey() });
+    const sysJwt = await jwt.encodeAccount("SYS", sys, {}, { signer: op });
+    const accJwt = await jwt.encodeAccount("APP", acc, { limits: { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 } }, { signer: op });
+    const leafUser = jwt.createUser();
+    const appUser = jwt.createUser();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-creds-"));
+    try {
+      const leafCreds = path.join(dir, "leaf.creds");
+      fs.writeFileSync(leafCreds, jwt.fmtCreds(await jwt.encodeUser("leaf", leafUser, acc), leafUser));
+      const appCreds = jwt.fmtCreds(await jwt.encodeUser("app", appUser, acc), appUser);
+      const hub = await startTheirs(
+        `operator: ${opJwt}\nsystem_account: ${sys.getPublicKey()}\nresolver: MEMORY\nresolver_preload: { ${sys.getPublicKey()}: ${sysJwt}, ${acc.getPublicKey()}: ${accJwt} }\nleafnodes { listen: "127.0.0.1:$LEAF_PORT" }`,
+      );
+      const spoke = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${hub.leafPort}", credentials: "${leafCreds}" } ] }`);
+      await waitLeafs(spoke, 1);
+      const hubLeafz = await getJSON(hub.httpPort, "/leafz");
+      assert.strictEqual(hubLeafz.leafs[0].account, acc.getPublicKey());
+      const app = await client(hub.url, { authenticator: credsAuthenticator(appCreds) });
+      const local = await client(spoke.url);
+      const got = await collect(app, "creds.test");
+      await waitInterest(spoke, "creds.test");
+      local.publish("creds.test", sc.encode("signed"));
+      await local.flush();
+      await waitFor("message across the creds-authenticated link", () => got.msgs.length === 1);
+      // A bad seed is refused by the hub, reported by us, and retried without a crash.
+      fs.writeFileSync(path.join(dir, "bad.creds"), "-----BEGIN NATS USER JWT-----\nxx\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\nSUBAD\n------END USER NKEY SEED------\n");
+      const errs: string[] = [];
+      const bad = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${hub.leafPort}", credentials: "${path.join(dir, "bad.creds")}" } ] }`);
+      const orig = bad.server.log.error.bind(bad.server.log);
+      bad.server.log.error = (m: string) => {
+        errs.push(m);
+        orig(m);
+      };
+      await waitFor("malformed seed reported", () => errs.some((e) => e.includes("bad.creds") && e.includes("malformed seed")), 5000);
+      assert.strictEqual(bad.server.leafs?.size ?? 0, 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("lists the connection on /leafz on both ends", async () => {
