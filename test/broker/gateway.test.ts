@@ -1,0 +1,473 @@
+/**
+ * Gateways (reference section 3): single-server clusters joined into super-clusters, with our
+ * broker and Debian's nats-server 2.9.10 on either end of each link, driven by `nats` clients;
+ * plus raw wire tests of the handshake, interest-only mode and optimistic-mode peers.
+ */
+import * as assert from "assert";
+import * as net from "net";
+import { headers, NatsConnection, StringCodec } from "nats";
+import { stopAllServers } from "../helpers/servers";
+import { freePort, sleep } from "../helpers/ports";
+import {
+  Cluster,
+  Impl,
+  client,
+  getJSON,
+  natsServerAvailable,
+  outboundNames,
+  rawConnect,
+  startCluster,
+  startOurs,
+  waitFor,
+  waitForInterest,
+  waitForMesh,
+} from "./gateway-helpers";
+import { gwHash } from "../../broker/gateway";
+
+const sc = StringCodec();
+
+describe("gateways", function () {
+  this.timeout(60000);
+
+  before(function () {
+    if (!natsServerAvailable()) throw new Error("nats-server 2.9.10 is required (apt-get install nats-server)");
+  });
+
+  after(async () => {
+    await stopAllServers();
+  });
+
+  it("hashes names as nats-server does (cluster A -> NUmM6c, B -> b2oh2L, seen on the wire)", () => {
+    assert.strictEqual(gwHash("A"), "NUmM6c");
+    assert.strictEqual(gwHash("B"), "b2oh2L");
+  });
+
+  const pairs: Array<[Impl, Impl]> = [
+    ["ours", "ours"],
+    ["ours", "nats-server"],
+    ["nats-server", "ours"],
+  ];
+  for (const [dialer, acceptor] of pairs) {
+    describe(`cluster A (${dialer}) dials cluster B (${acceptor})`, function () {
+      let A: Cluster;
+      let B: Cluster;
+      let na: NatsConnection;
+      let nb: NatsConnection;
+
+      before(async () => {
+        B = await startCluster(acceptor, "B");
+        A = await startCluster(dialer, "A", { remotes: [{ name: "B", url: B.gatewayURL }] });
+        await waitForMesh([A, B]);
+        na = await client(A);
+        nb = await client(B);
+      });
+
+      after(async () => {
+        for (const c of [na, nb]) if (c && !c.isClosed()) await c.close();
+        for (const c of [A, B]) if (c) await c.stop();
+      });
+
+      it("both sides hold an outbound and an inbound gateway (the acceptor dials back implicitly)", async () => {
+        assert.deepStrictEqual(await outboundNames(A), ["B"]);
+        assert.deepStrictEqual(await outboundNames(B), ["A"]);
+        const ga = await getJSON(A.httpPort, "/gatewayz");
+        const gb = await getJSON(B.httpPort, "/gatewayz");
+        assert.strictEqual(ga.name, "A");
+        assert.strictEqual(gb.name, "B");
+        // A was configured with B; B learned A from its inbound connection.
+        assert.strictEqual(ga.outbound_gateways.B.configured, true);
+        assert.strictEqual(gb.outbound_gateways.A.configured, false);
+        assert.strictEqual(ga.inbound_gateways.B.length, 1);
+        assert.strictEqual(gb.inbound_gateways.A.length, 1);
+        // The connection's name is the remote server's id, on both implementations.
+        const bId = (await getJSON(B.httpPort, "/varz")).server_id;
+        assert.strictEqual(ga.outbound_gateways.B.connection.name, bId);
+      });
+
+      it("delivers plain and wildcard subscriptions with headers, both ways", async () => {
+        for (const [pub, sub, tag] of [
+          [na, nb, "ab"],
+          [nb, na, "ba"],
+        ] as const) {
+          const got: Array<{ subject: string; data: string; hdr?: string }> = [];
+          const s1 = sub.subscribe(`t.${tag}.>`, { callback: (_e, m) => got.push({ subject: m.subject, data: sc.decode(m.data), hdr: m.headers?.get("X-Test") }) });
+          const s2 = sub.subscribe(`t.${tag}.*.exact`, { callback: (_e, m) => got.push({ subject: "exact:" + m.subject, data: sc.decode(m.data) }) });
+          await waitForInterest(pub, sub, `t.${tag}.probe`);
+          await waitFor("probe drained", async () => {
+            await sleep(100);
+            const n = got.length;
+            await sleep(100);
+            return got.length === n;
+          });
+          got.length = 0;
+          const h = headers();
+          h.set("X-Test", `hdr-${tag}`);
+          pub.publish(`t.${tag}.one`, sc.encode("1"));
+          pub.publish(`t.${tag}.two.exact`, sc.encode("2"), { headers: h });
+          pub.publish(`other.${tag}`, sc.encode("nobody"));
+          await pub.flush();
+          await waitFor(`3 deliveries ${tag}`, () => got.length >= 3);
+          await sleep(200);
+          assert.deepStrictEqual(
+            got.map((g) => `${g.subject}=${g.data}`).sort(),
+            [`exact:t.${tag}.two.exact=2`, `t.${tag}.one=1`, `t.${tag}.two.exact=2`].sort(),
+          );
+          assert.strictEqual(got.find((g) => g.subject === `t.${tag}.two.exact`)?.hdr, `hdr-${tag}`);
+          s1.unsubscribe();
+          s2.unsubscribe();
+        }
+      });
+
+      it("answers requests across the gateway both ways (replies mapped with _GR_ and routed back)", async () => {
+        for (const [req, rep, tag] of [
+          [na, nb, "B"],
+          [nb, na, "A"],
+        ] as const) {
+          let seenReply = "";
+          const svc = rep.subscribe(`svc.${tag}`, {
+            callback: (_e, m) => {
+              seenReply = m.reply ?? "";
+              m.respond(sc.encode(`${tag}:${sc.decode(m.data)}`));
+            },
+          });
+          await waitForInterest(req, rep, `svc.${tag}`);
+          const answers = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => req.request(`svc.${tag}`, sc.encode(`q${i}`), { timeout: 5000 }).then((m) => sc.decode(m.data))),
+          );
+          assert.deepStrictEqual(answers, Array.from({ length: 10 }, (_, i) => `${tag}:q${i}`));
+          // The responder sees the requester's own inbox, never the routing prefix.
+          assert.match(seenReply, /^_INBOX\./);
+          svc.unsubscribe();
+        }
+      });
+
+      it("serves a queue group locally when it can, otherwise in exactly one remote cluster", async () => {
+        const counts = { a: 0, b: 0, plainB: 0 };
+        const qb = nb.subscribe("work", { queue: "workers", callback: () => counts.b++ });
+        await waitForInterest(na, nb, "work");
+        // A must know of B's member before the preference test means anything.
+        await waitFor("A sends work to B's queue member", async () => {
+          na.publish("work");
+          await na.flush();
+          await sleep(50);
+          return counts.b > 0;
+        });
+        const qa = na.subscribe("work", { queue: "workers", callback: () => counts.a++ });
+        await na.flush();
+        await sleep(300);
+        counts.a = counts.b = 0;
+        for (let i = 0; i < 50; i++) na.publish("work", sc.encode(String(i)));
+        await na.flush();
+        await waitFor("50 local deliveries", () => counts.a === 50);
+        await sleep(300);
+        assert.deepStrictEqual({ a: counts.a, b: counts.b }, { a: 50, b: 0 }, "the local member takes everything");
+
+        // Without a local member, B's group gets each message exactly once (with a plain sub too).
+        qa.unsubscribe();
+        await na.flush();
+        const plain = nb.subscribe("work", { callback: () => counts.plainB++ });
+        await nb.flush();
+        await waitFor("B's plain sub visible from A", async () => {
+          const before = counts.plainB;
+          na.publish("work");
+          await na.flush();
+          await sleep(100);
+          return counts.plainB > before;
+        });
+        await sleep(300);
+        counts.a = counts.b = counts.plainB = 0;
+        for (let i = 0; i < 50; i++) na.publish("work", sc.encode(String(i)));
+        await na.flush();
+        await waitFor("50 remote deliveries", () => counts.b === 50 && counts.plainB === 50);
+        await sleep(300);
+        assert.deepStrictEqual(counts, { a: 0, b: 50, plainB: 50 });
+        plain.unsubscribe();
+        qb.unsubscribe();
+      });
+
+      it("stops sending once the remote interest is gone", async () => {
+        let n = 0;
+        const s = nb.subscribe("gone.x", { callback: () => n++ });
+        await waitForInterest(na, nb, "gone.x");
+        s.unsubscribe();
+        await nb.flush();
+        const before = await outMsgsTo(A, "B");
+        await sleep(500);
+        for (let i = 0; i < 20; i++) na.publish("gone.x");
+        await na.flush();
+        await sleep(500);
+        const after = await outMsgsTo(A, "B");
+        assert.ok(after - before < 20, `A kept sending after RS-: ${after - before} messages`);
+      });
+    });
+  }
+
+  /** Messages A sent over its outbound gateway to `name`, from /gatewayz. */
+  async function outMsgsTo(c: Cluster, name: string): Promise<number> {
+    const gz = await getJSON(c.httpPort, "/gatewayz");
+    return gz.outbound_gateways[name].connection.out_msgs as number;
+  }
+
+  for (const [a, b, c] of [
+    ["ours", "nats-server", "ours"],
+    ["nats-server", "ours", "nats-server"],
+  ] as Array<[Impl, Impl, Impl]>) {
+    it(`three clusters A (${a}), B (${b}), C (${c}): C knows only B and joins the whole super-cluster`, async () => {
+      const A = await startCluster(a, "A");
+      const B = await startCluster(b, "B", { remotes: [{ name: "A", url: A.gatewayURL }] });
+      const conns: NatsConnection[] = [];
+      let C: Cluster | undefined;
+      try {
+        await waitForMesh([A, B]);
+        C = await startCluster(c, "C", { remotes: [{ name: "B", url: B.gatewayURL }] });
+        // A learns C from B's gossip (or C learns A): every pair ends up connected both ways.
+        await waitForMesh([A, B, C], 20000);
+        const [na, nb, nc] = await Promise.all([client(A), client(B), client(C)]);
+        conns.push(na, nb, nc);
+
+        // C <-> A, a pair that shares no configuration.
+        const got: string[] = [];
+        na.subscribe("from.c", { callback: (_e, m) => got.push(sc.decode(m.data)) });
+        await waitForInterest(nc, na, "from.c");
+        nc.publish("from.c", sc.encode("hello A"));
+        await waitFor("C -> A", () => got.includes("hello A"));
+        nc.subscribe("svc.c", { callback: (_e, m) => m.respond(sc.encode("C here")) });
+        await waitForInterest(na, nc, "svc.c");
+        const r = await na.request("svc.c", sc.encode(""), { timeout: 5000 });
+        assert.strictEqual(sc.decode(r.data), "C here");
+
+        // A queue group with members in B and C only: each message from A handled exactly once.
+        const counts = { b: 0, c: 0 };
+        nb.subscribe("jobs", { queue: "q", callback: () => counts.b++ });
+        nc.subscribe("jobs", { queue: "q", callback: () => counts.c++ });
+        await Promise.all([nb.flush(), nc.flush()]);
+        await waitFor("queue interest of B and C at A", async () => {
+          const before = counts.b + counts.c;
+          na.publish("jobs");
+          await na.flush();
+          await sleep(100);
+          return counts.b + counts.c > before;
+        });
+        await sleep(500);
+        counts.b = counts.c = 0;
+        for (let i = 0; i < 40; i++) na.publish("jobs");
+        await na.flush();
+        await waitFor("40 queue deliveries", () => counts.b + counts.c >= 40);
+        await sleep(500);
+        assert.strictEqual(counts.b + counts.c, 40, `exactly once: ${JSON.stringify(counts)}`);
+      } finally {
+        for (const x of conns) await x.close();
+        for (const x of [C, B, A]) if (x) await x.stop();
+      }
+    });
+  }
+
+  describe("wire protocol (our gateway port, raw sockets)", () => {
+    let A: Cluster;
+    before(async () => {
+      A = await startOurs("A");
+    });
+    after(async () => {
+      await A.stop();
+    });
+
+    function gatewayPort(c: Cluster): number {
+      return Number(c.gatewayURL.split(":").pop());
+    }
+
+    it("sends the accepting-side INFO and refuses a client on the gateway port", async () => {
+      const r = await rawConnect(gatewayPort(A));
+      try {
+        const m = await r.waitFor(/^INFO (\{.*\})\s*\r\n/);
+        const info = JSON.parse(m[1]);
+        assert.strictEqual(info.gateway, "A");
+        assert.strictEqual(info.gateway_nrp, true);
+        assert.strictEqual(info.gateway_iom, true);
+        assert.strictEqual(info.gateway_url, `127.0.0.1:${gatewayPort(A)}`);
+        assert.deepStrictEqual(info.gateway_urls, [`127.0.0.1:${gatewayPort(A)}`]);
+        r.send(`CONNECT {"verbose":false,"lang":"node"}\r\n`);
+        await r.waitFor(/-ERR 'attempted to connect to gateway port'\r\n/);
+        await waitFor("close", () => r.sock.destroyed || r.sock.readableEnded);
+      } finally {
+        r.close();
+      }
+    });
+
+    it("on accept sends queue subs, then per account gateway_cmd 2, plain subs, gateway_cmd 3, then keeps interest updated", async () => {
+      const nc = await client(A);
+      try {
+        nc.subscribe("plain.x");
+        nc.subscribe("q.x", { queue: "g1" });
+        nc.subscribe("q.x", { queue: "g1" });
+        await nc.flush();
+        const r = await rawConnect(gatewayPort(A));
+        try {
+          await r.waitFor(/^INFO .*\r\n/);
+          r.send(`CONNECT {"verbose":false,"pedantic":false,"name":"FAKEZ","gateway":"Z"}\r\n`);
+          r.send(`INFO {"server_id":"FAKEZ","gateway":"Z","gateway_urls":[],"gateway_nrp":true,"gateway_iom":true}\r\n`);
+          await r.waitFor(/"gateway_cmd":3,"gateway_cmd_payload":"JEc="\}\r\n/);
+          const text = r.text();
+          const lines = text.split("\r\n").filter((l) => l && !l.startsWith("PING"));
+          const iq = lines.indexOf("RS+ $G q.x g1 1");
+          const i2 = lines.findIndex((l) => l.includes(`"gateway_cmd":2,"gateway_cmd_payload":"JEc="`));
+          const ip = lines.indexOf("RS+ $G plain.x");
+          const i3 = lines.findIndex((l) => l.includes(`"gateway_cmd":3,"gateway_cmd_payload":"JEc="`));
+          assert.ok(iq > 0 && iq < i2 && i2 < ip && ip < i3, `order queue < cmd2 < plain < cmd3:\n${lines.join("\n")}`);
+          assert.strictEqual(lines.filter((l) => l === "RS+ $G q.x g1 1").length, 1, "one RS+ per queue group, weight 1");
+          // Changes are sent as they happen: first and last subscription of a key only.
+          const s1 = nc.subscribe("later.y");
+          const s2 = nc.subscribe("later.y");
+          await nc.flush();
+          await r.waitFor(/RS\+ \$G later\.y\r\n/);
+          s1.unsubscribe();
+          await nc.flush();
+          await sleep(200);
+          assert.ok(!/RS- \$G later\.y/.test(r.text()), "RS- only after the last subscription");
+          s2.unsubscribe();
+          await r.waitFor(/RS- \$G later\.y\r\n/);
+          // Messages from the peer are delivered to local subscribers; queue subs only when listed.
+          const got: string[] = [];
+          nc.subscribe("in.z", { callback: (_e, m) => got.push("plain:" + sc.decode(m.data)) });
+          nc.subscribe("in.z", { queue: "g2", callback: (_e, m) => got.push("g2:" + sc.decode(m.data)) });
+          await nc.flush();
+          r.send("RMSG $G in.z 2\r\nm1\r\n");
+          r.send("RMSG $G in.z | g2 2\r\nm2\r\n");
+          await waitFor("raw deliveries", () => got.length >= 3);
+          await sleep(100);
+          assert.deepStrictEqual(got.sort(), ["g2:m2", "plain:m1", "plain:m2"]);
+          // An account we do not have: A-.
+          r.send("RMSG NOPE in.z 2\r\nm3\r\n");
+          await r.waitFor(/A- NOPE\r\n/);
+        } finally {
+          r.close();
+        }
+      } finally {
+        await nc.close();
+      }
+    });
+
+    it("rejects unknown gateways when reject_unknown is set, and checks gateway credentials", async () => {
+      const R = await startOurs("R", { rejectUnknown: true, authorization: { user: "gw", password: "secret" } });
+      try {
+        const port = gatewayPort(R);
+        const r1 = await rawConnect(port);
+        await r1.waitFor(/^INFO .*"auth_required":true.*\r\n/);
+        r1.send(`CONNECT {"user":"gw","pass":"secret","gateway":"Z"}\r\n`);
+        await r1.waitFor(/-ERR 'Connection to gateway "R" rejected'\r\n/);
+        r1.close();
+        await R.server!.reload({ ...R.server!.opts, gateway: { ...R.server!.opts.gateway!, gateways: [{ name: "Z", urls: ["nats://127.0.0.1:1"] }] } });
+        const r2 = await rawConnect(port);
+        await r2.waitFor(/^INFO .*\r\n/);
+        r2.send(`CONNECT {"user":"gw","pass":"wrong","gateway":"Z"}\r\n`);
+        await r2.waitFor(/-ERR 'Authorization Violation'\r\n/);
+        r2.close();
+        const r3 = await rawConnect(port);
+        await r3.waitFor(/^INFO .*\r\n/);
+        r3.send(`CONNECT {"user":"gw","pass":"secret","gateway":"Z"}\r\nINFO {"server_id":"FAKEZ","gateway":"Z"}\r\n`);
+        await r3.waitFor(/"gateway_cmd":3/);
+        r3.close();
+      } finally {
+        await R.stop();
+      }
+    });
+  });
+
+  describe("an optimistic-mode peer (no gateway_iom), as our outbound sees it", () => {
+    let fake: net.Server;
+    let peer: net.Socket | undefined;
+    let received = "";
+    let A: Cluster;
+    let na: NatsConnection;
+
+    before(async () => {
+      const port = await freePort();
+      fake = net.createServer((s) => {
+        peer = s;
+        s.setEncoding("latin1");
+        s.on("data", (d: string) => (received += d));
+        s.on("error", () => undefined);
+        s.write(`INFO {"server_id":"FAKEZ","server_name":"z1","gateway":"Z","gateway_urls":["127.0.0.1:${port}"],"headers":true,"gateway_nrp":true}\r\n`);
+      });
+      await new Promise<void>((r) => fake.listen(port, "127.0.0.1", () => r()));
+      A = await startOurs("A", { remotes: [{ name: "Z", url: `nats://127.0.0.1:${port}` }] });
+      await waitFor("our CONNECT", () => /CONNECT \{.*"gateway":"A"/.test(received));
+      na = await client(A);
+    });
+
+    after(async () => {
+      await na.close();
+      await A.stop();
+      peer?.destroy();
+      await new Promise<void>((r) => fake.close(() => r()));
+    });
+
+    async function sendsAfter(subject: string): Promise<boolean> {
+      const mark = received.length;
+      na.publish(subject, sc.encode("x"));
+      await na.flush();
+      await sleep(150);
+      return received.slice(mark).includes(`RMSG $G ${subject} 1\r\n`);
+    }
+
+    it("sends everything until told RS- (subject) or A- (account), and resumes on RS+/A+", async () => {
+      assert.match(received, /CONNECT \{"echo":false,"verbose":false,"pedantic":false,"tls_required":false,"name":"[A-Z0-9]{56}","gateway":"A"\}\r\nINFO \{.*"gateway":"A"/);
+      assert.ok(await sendsAfter("opt.a"), "optimistic send");
+      peer!.write("RS- $G opt.a\r\n");
+      await sleep(100);
+      assert.ok(!(await sendsAfter("opt.a")), "refused subject is not sent");
+      assert.ok(await sendsAfter("opt.b"), "other subjects still are");
+      peer!.write("RS+ $G opt.a\r\n");
+      await sleep(100);
+      assert.ok(await sendsAfter("opt.a"), "RS+ clears the refusal");
+      peer!.write("A- $G\r\n");
+      await sleep(100);
+      assert.ok(!(await sendsAfter("opt.c")), "nothing for an account after A-");
+      peer!.write("A+ $G\r\n");
+      await sleep(100);
+      assert.ok(await sendsAfter("opt.c"), "A+ resumes");
+      // The peer switches the account to interest-only: only what it announces is sent.
+      peer!.write(`INFO {"gateway":"Z","gateway_cmd":2,"gateway_cmd_payload":"JEc="}\r\nRS+ $G only.x\r\nINFO {"gateway":"Z","gateway_cmd":3,"gateway_cmd_payload":"JEc="}\r\n`);
+      await sleep(100);
+      assert.ok(!(await sendsAfter("opt.d")), "interest-only: unannounced subject not sent");
+      assert.ok(await sendsAfter("only.x"), "interest-only: announced subject sent");
+    });
+
+    it("answers the peer's PINGs and pings it (gateway PINGs regardless of traffic)", async () => {
+      const mark = received.length;
+      peer!.write("PING\r\n");
+      await waitFor("PONG", () => received.slice(mark).includes("PONG\r\n"));
+      await waitFor("our PING", () => received.includes("PING\r\n"), 5000);
+    });
+  });
+
+  describe("reload (beyond nats-server: gateway remotes change without a restart)", () => {
+    it("adds and removes a gateway remote on reload, leaving clients connected", async () => {
+      const B = await startCluster("nats-server", "B");
+      const A = await startOurs("A");
+      const na = await client(A);
+      try {
+        assert.deepStrictEqual(await outboundNames(A), []);
+        const s = A.server!;
+        await s.reload({ ...s.opts, gateway: { ...s.opts.gateway!, gateways: [{ name: "B", urls: [B.gatewayURL] }] } });
+        await waitForMesh([A, B]);
+        const nb = await client(B);
+        try {
+          const got: string[] = [];
+          na.subscribe("after.reload", { callback: (_e, m) => got.push(sc.decode(m.data)) });
+          await waitForInterest(nb, na, "after.reload");
+          nb.publish("after.reload", sc.encode("ok"));
+          await waitFor("message after reload", () => got.includes("ok"));
+        } finally {
+          await nb.close();
+        }
+        await s.reload({ ...s.opts, gateway: { ...s.opts.gateway!, gateways: [] } });
+        await waitFor("outbound to B closed", async () => (await outboundNames(A)).length === 0);
+        assert.ok(!na.isClosed(), "clients are not disconnected by a gateway reload");
+      } finally {
+        await na.close();
+        await A.stop();
+        await B.stop();
+      }
+    });
+  });
+});
