@@ -47,6 +47,11 @@ export interface Deliverer {
   /** Set once the connection is closing: delivery skips it. */
   readonly closed: boolean;
   /**
+   * Leaf connections on which this server is the spoke: plain-interest messages from them are
+   * not relayed to routes, since every server of the cluster has its own link to the hub.
+   */
+  readonly isSpoke?: boolean;
+  /**
    * Local connections (clients) write the message for one subscription right away. Remote
    * connections (routes, leaf nodes) instead remember the interest that matched (`collect`)
    * and send the message once, with its queue list, in `flushCollected`.

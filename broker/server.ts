@@ -321,6 +321,7 @@ export class Server extends EventEmitter {
     let n = 0;
     const noEcho = from.kind === Kind.CLIENT && !(from as Client).opts.echo;
     const srcKind = from.kind;
+    const fromSpoke = srcKind === Kind.LEAF && from.isSpoke === true;
     this.current = from.kind === Kind.CLIENT ? (from as Client) : null;
     this.routingFrom = from;
     const remotes = this.remoteTargets;
@@ -333,7 +334,7 @@ export class Server extends EventEmitter {
       }
       if (conn.kind === Kind.CLIENT) {
         if (conn.deliver(sub, m)) n++;
-      } else if (forwardable(srcKind, conn.kind)) {
+      } else if (forwardable(srcKind, conn.kind) && !(fromSpoke && conn.kind === Kind.ROUTER)) {
         if (remotes.indexOf(conn) < 0) remotes.push(conn);
         conn.collect!(sub, m);
       }
