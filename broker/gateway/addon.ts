@@ -9,7 +9,7 @@ import * as os from "os";
 import type { Server, ServerAddon } from "../server";
 import type { GatewayOptions } from "../options";
 import { InMsg, Deliverer, DeliverySub, Kind, InterestListener, Forwarder } from "../message";
-import type { GatewayConnView, GatewaysView, RouteView } from "../monitor/sources";
+import type { GatewayConnView, GatewaysView } from "../monitor/sources";
 import { VERSION, PROTOCOL_VERSION } from "../version";
 import { GatewayConn, GatewayInfo, GatewayLink } from "./conn";
 import { ClusterInterest, Mode } from "./interest";
@@ -25,10 +25,36 @@ const GATEWAY_CMD_ALL_SUBS_START = 2;
 const GATEWAY_CMD_ALL_SUBS_COMPLETE = 3;
 const EMPTY_QUEUES: ReadonlySet<string> = new Set();
 
-/** Server fields this module fills for monitoring (see monitor/sources.ts). */
-interface GatewayFields {
-  gateways?: GatewaysView;
-  routes?: ReadonlyMap<number, RouteView & Partial<Deliverer>>;
+declare module "../server" {
+  interface Server {
+    /** This server's gateways, for /gatewayz and /varz (see monitor/sources.ts). */
+    gateways?: GatewaysView;
+    /** Set while gateways run: what the route module tells and asks the gateway module. */
+    gatewayRouteHooks?: GatewayRouteHooks;
+  }
+}
+
+/**
+ * The route side of gateways (nats-server spreads gateway knowledge over routes, so every
+ * server of a cluster holds its own outbound connection to every other cluster).
+ */
+export interface GatewayRouteHooks {
+  /** This server's gateway URL, for the route INFO field `gateway_url`. */
+  readonly url: string;
+  /**
+   * A route INFO: `gateway_url` (a peer's gateway URL, advertised in our gateway_urls) and/or
+   * `gateway` with `gateway_cmd` 1 (a gateway a peer connected to: connect to it too).
+   */
+  onRouteInfo(info: { gateway?: string; gateway_urls?: string[]; gateway_cmd?: number; gateway_url?: string }): void;
+  /** INFO lines for a newly registered route: the gateways this server has connections to. */
+  infosForNewRoute(): string[];
+}
+
+/** What this module reads of routes (duck-typed: the route module owns the class). */
+interface RouteLike extends Partial<Deliverer> {
+  remoteId?: string;
+  sendProto?(text: string): void;
+  sendMessage?(account: string, m: InMsg): boolean;
 }
 
 export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
@@ -39,6 +65,8 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   port = 0;
   /** This server's gateway URL (`host:port`) as advertised to other clusters. */
   url = "";
+  /** Gateway URLs of the other servers of this cluster (from their route INFO). */
+  private readonly clusterURLs = new Set<string>();
   private clusterHash = "";
   private replyPrefix: Buffer = Buffer.alloc(0);
   private serverHash = "";
@@ -105,7 +133,8 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     server.interestListeners.push(this.listenerHook);
     server.forwarders.push(this.forwarder);
     server.replyRouter = this.replies;
-    (server as unknown as GatewayFields).gateways = this.view();
+    server.gateways = this.view();
+    server.gatewayRouteHooks = this.routeHooks();
     server.log.info(`Gateway name is ${g.name}`);
     server.log.info(`Listening for gateways connections on ${hostPort(g.host, this.port)}`);
     server.log.info(`Address for gateway "${g.name}" is ${this.url}`);
@@ -180,6 +209,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     const fi = server.forwarders.indexOf(this.forwarder);
     if (fi >= 0) server.forwarders.splice(fi, 1);
     if (server.replyRouter === this.replies) server.replyRouter = undefined;
+    server.gatewayRouteHooks = undefined;
     this.replies.close();
     this.interest.close();
   }
@@ -369,6 +399,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     }
     const remote = this.remotes.get(conn.name);
     if (info.gateway_urls && remote) remote.addURLs(info.gateway_urls);
+    if (first || info.gateway_cmd === undefined || info.gateway_cmd === 0) this.tellRoutes(conn.name);
     if (first) {
       conn.connected = true;
       conn.remoteId = info.server_id ?? "";
@@ -465,6 +496,46 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     }
   }
 
+  /** Gossip INFO about a remote gateway, for routes (so the rest of the cluster connects too). */
+  private gossipLine(name: string): string | undefined {
+    const remote = this.remotes.get(name);
+    if (!remote || remote.urls.size === 0) return undefined;
+    // Not our server id: an older peer would otherwise take it for a route to itself.
+    const info = { server_id: `GW${this.server.id}`, server_name: this.server.name, gateway: name, gateway_urls: remote.urlStrings(), gateway_cmd: GATEWAY_CMD_GOSSIP };
+    return `INFO ${JSON.stringify(info)}\r\n`;
+  }
+
+  private tellRoutes(name: string): void {
+    const line = this.gossipLine(name);
+    if (!line) return;
+    for (const r of this.routeList()) if (!r.closed && typeof r.sendProto === "function") r.sendProto(line);
+  }
+
+  private routeHooks(): GatewayRouteHooks {
+    const self = this;
+    return {
+      get url() {
+        return self.url;
+      },
+      onRouteInfo(info) {
+        if (!self.running) return;
+        if (info.gateway_url && info.gateway_url !== self.url) self.clusterURLs.add(info.gateway_url);
+        if (info.gateway && info.gateway_cmd === GATEWAY_CMD_GOSSIP) {
+          if (self.opts!.rejectUnknown && !self.remotes.has(info.gateway)) return;
+          self.implicitGateway(info);
+        }
+      },
+      infosForNewRoute() {
+        const out: string[] = [];
+        for (const name of self.outbound.keys()) {
+          const line = self.gossipLine(name);
+          if (line) out.push(line);
+        }
+        return out;
+      },
+    };
+  }
+
   // ---- our interest, sent on inbound connections -----------------------------------------------
 
   private knownAccounts(): string[] {
@@ -547,12 +618,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     const srv = s.substr(GW_SERVER_OFFSET, GW_HASH_LEN);
     if (srv !== this.serverHash) {
       const route = this.routeByHash(srv);
-      if (route) {
-        const sub: DeliverySub = { subject: s, conn: route as Deliverer };
-        route.collect!(sub, m);
-        route.flushCollected!(m);
-        return;
-      }
+      if (route && this.sendOverRoute(route, account, m)) return;
     }
     this.deliverStripped(conn, acc.name, m);
   }
@@ -582,13 +648,23 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     }
   }
 
-  private routeByHash(hash: string): (RouteView & Partial<Deliverer>) | undefined {
-    const routes = (this.server as unknown as GatewayFields).routes;
-    if (!routes) return undefined;
-    for (const r of routes.values()) {
-      if (r.remoteId && gwHash(r.remoteId) === hash && typeof r.collect === "function" && typeof r.flushCollected === "function") return r;
-    }
+  private routeList(): RouteLike[] {
+    const routes = (this.server as unknown as { routes?: ReadonlyMap<number, RouteLike> }).routes;
+    return routes ? [...routes.values()] : [];
+  }
+
+  private routeByHash(hash: string): RouteLike | undefined {
+    for (const r of this.routeList()) if (r.remoteId && !r.closed && gwHash(r.remoteId) === hash) return r;
     return undefined;
+  }
+
+  /** Pass a routed reply to the cluster peer that made the request, subject unchanged. */
+  private sendOverRoute(route: RouteLike, account: string, m: InMsg): boolean {
+    if (typeof route.sendMessage === "function") return route.sendMessage(account, m);
+    if (typeof route.collect !== "function" || typeof route.flushCollected !== "function") return false;
+    const sub = { subject: m.subject, conn: route as Deliverer, account };
+    route.collect(sub, m);
+    return route.flushCollected(m);
   }
 
   // ---- messages to other clusters ---------------------------------------------------------------
@@ -684,7 +760,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     Object.assign(info, {
       max_payload: s.opts.maxPayload,
       gateway: g.name,
-      gateway_urls: [this.url],
+      gateway_urls: [this.url, ...this.clusterURLs],
       gateway_url: this.url,
       gateway_nrp: true,
       gateway_iom: true,
