@@ -14,6 +14,7 @@ import { createServer } from "../../broker";
 import { loadConfigFile } from "../../broker/config/options";
 import type { Server } from "../../broker/server";
 import { LeafNodeAddon } from "../../broker/leafnode";
+import { RouteAddon } from "../../broker/route";
 import { spawnServer, ServerProcess, stopAllServers } from "../helpers/servers";
 import { freePort, freePorts, sleep } from "../helpers/ports";
 
@@ -29,6 +30,8 @@ export interface OurServer {
   url: string;
   httpPort: number;
   leafPort: number;
+  /** Bound route port (0 without a cluster). */
+  clusterPort: number;
 }
 
 /** A nats-server process with the ports its config was given. */
@@ -45,8 +48,11 @@ export type AnyServer = OurServer | TheirServer;
 const ours = new Set<OurServer>();
 const clients = new Set<NatsConnection>();
 
-/** Write `config` to a fresh temp dir and start our server from it (port/http picked here). */
-export async function startOurs(config: string): Promise<OurServer> {
+/**
+ * Write `config` to a fresh temp dir and start our server from it (port/http picked here);
+ * `routes` adds the route addon for topologies with a cluster.
+ */
+export async function startOurs(config: string, opts: { routes?: boolean } = {}): Promise<OurServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-leaf-"));
   const [port, httpPort] = await freePorts(2);
   const configFile = path.join(dir, "server.conf");
@@ -54,6 +60,7 @@ export async function startOurs(config: string): Promise<OurServer> {
   const { options } = loadConfigFile(configFile);
   const server = createServer(options, { log: { quiet: !process.env.LEAF_TEST_LOG } });
   const leaf = new LeafNodeAddon();
+  if (opts.routes) server.addons.push(new RouteAddon());
   server.addons.push(leaf);
   await server.start();
   const o: OurServer = {
@@ -65,6 +72,7 @@ export async function startOurs(config: string): Promise<OurServer> {
     url: server.clientURL(),
     httpPort: server.httpPort,
     leafPort: server.leafnodePort ?? 0,
+    clusterPort: server.clusterPort ?? 0,
   };
   ours.add(o);
   return o;

@@ -384,6 +384,43 @@ describe("leaf nodes", function () {
     }
   });
 
+  describe("with a cluster", () => {
+    /** Publish `n` messages on `subject` from `from` and count what each receiver got. */
+    async function counts(from: AnyServer, to: AnyServer[], subject: string, n = 10): Promise<number[]> {
+      const subs: Array<{ msgs: string[] }> = [];
+      for (const t of to) subs.push(await collect(await client(t.url), subject));
+      for (const t of to) await waitInterestFrom(from, t, subject);
+      const pub = await client(from.url);
+      for (let i = 0; i < n; i++) pub.publish(subject, sc.encode(String(i)));
+      await pub.flush();
+      await waitFor(`${n} messages at each receiver`, () => subs.every((x) => x.msgs.length >= n));
+      await sleep(300);
+      return subs.map((x) => x.msgs.length);
+    }
+
+    it("a natsfleet cluster as hub: routed interest reaches a nats-server spoke, exactly once", async () => {
+      const a = await startOurs(`cluster { name: HUBC, listen: "127.0.0.1:-1" }\n${hubConf("ours")}`, { routes: true });
+      const b = await startOurs(`cluster { name: HUBC, listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:${a.clusterPort}"] }\n${hubConf("ours")}`, { routes: true });
+      await waitFor("route up", () => (a.server.routes?.size ?? 0) === 1 && (b.server.routes?.size ?? 0) === 1);
+      const spoke = await startTheirs(spokeConf(a.leafPort));
+      await waitLeafs(a, 1);
+      // Publisher on the spoke, subscribers on both hub servers.
+      assert.deepStrictEqual(await counts(spoke, [a, b], "up.cluster"), [10, 10]);
+      // Publisher on the server the spoke is not attached to.
+      assert.deepStrictEqual(await counts(b, [spoke, a], "down.cluster"), [10, 10]);
+    });
+
+    it("a natsfleet cluster as spokes of a nats-server hub: nothing is delivered twice", async () => {
+      const hub = await startTheirs(hubConf("theirs"));
+      const s1 = await startOurs(`cluster { name: SPK, listen: "127.0.0.1:-1" }\n${spokeConf(hub.leafPort)}`, { routes: true });
+      const s2 = await startOurs(`cluster { name: SPK, listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:${s1.clusterPort}"] }\n${spokeConf(hub.leafPort)}`, { routes: true });
+      await waitFor("route up", () => (s1.server.routes?.size ?? 0) === 1);
+      await waitLeafs(hub, 2);
+      assert.deepStrictEqual(await counts(hub, [s1, s2], "from.hub"), [10, 10]);
+      assert.deepStrictEqual(await counts(s2, [hub, s1], "from.s2"), [10, 10]);
+    });
+  });
+
   it("lists the connection on /leafz on both ends", async () => {
     const p = await pair("ours", "ours");
     const nc = await client(p.hub.url);
@@ -506,6 +543,21 @@ async function fakeSpoke(hub: AnyServer, extra: Record<string, unknown> = {}): P
   await c.waitFor(/"connect_info":true[^\r]*\r\n/);
   await c.waitFor(/LS\+ \$LDS\.[0-9A-Za-z]{22}\r\n/);
   return c;
+}
+
+/**
+ * Wait until `subject` published at `from` would reach a subscriber at `to`: interest is
+ * visible at `from` when `to` is a different server (as a leaf or route subscription).
+ */
+async function waitInterestFrom(from: AnyServer, to: AnyServer, subject: string): Promise<void> {
+  if (from === to) return;
+  if (from.kind === "natsfleet") {
+    await waitFor(`interest in ${subject} at ${from.url}`, () => from.server.globalAccount.sublist.match(subject).psubs.some((x) => x.conn.kind !== 0));
+  } else {
+    // nats-server is a leaf peer in these topologies: its /leafz lists what crossed to it.
+    await waitInterest(from, subject);
+  }
+  await sleep(100);
 }
 
 async function startTheirsOnLeafPort(leafPort: number): Promise<AnyServer> {
