@@ -11,7 +11,7 @@ import { Outbound } from "../outbound";
 import { InMsg, Deliverer, DeliverySub, Kind } from "../message";
 import { isValidSubject } from "../subject";
 import type { Server } from "../server";
-import type { Account } from "../account";
+import { Account, GLOBAL_ACCOUNT } from "../account";
 import { RouteInfo, RouteConnect, parseRouteInfo, parseRouteConnect } from "./info";
 import type { RouteURL } from "./url";
 
@@ -132,6 +132,7 @@ export class RouteConn implements ParserSink, Deliverer {
   private collectedPlain = false;
   private collectedAcc: Buffer | null = null;
   private readonly collectedQueues: Buffer[] = [];
+  private readonly accountBufs = new Map<string, Buffer>();
   /** Argument layout of the routed message being read. */
   private msgAccArg = 0;
   private msgReplyArg = -1;
@@ -467,10 +468,31 @@ export class RouteConn implements ParserSink, Deliverer {
   }
 
   collect(sub: DeliverySub, _m: InMsg): void {
-    const rs = sub as RemoteSub;
-    this.collectedAcc = rs.accBuf;
-    if (rs.queueBuf === null) this.collectedPlain = true;
-    else this.collectedQueues.push(rs.queueBuf);
+    if (sub instanceof RemoteSub) {
+      this.collectedAcc = sub.accBuf;
+      if (sub.queueBuf === null) this.collectedPlain = true;
+      else this.collectedQueues.push(sub.queueBuf);
+      return;
+    }
+    // Another module sending through this route (gateway replies) with a subscription of its own.
+    const acc = (sub as { account?: unknown }).account;
+    const name = typeof acc === "string" ? acc : acc instanceof Account ? acc.name : GLOBAL_ACCOUNT;
+    this.collectedAcc = this.accountBuf(name);
+    if (sub.queue === undefined) this.collectedPlain = true;
+    else this.collectedQueues.push(Buffer.from(sub.queue, "latin1"));
+  }
+
+  /** Send `m` to the peer for `account` as a plain message (no queue list). */
+  sendMessage(account: string, m: InMsg): boolean {
+    this.collectedAcc = this.accountBuf(account);
+    this.collectedPlain = true;
+    return this.flushCollected(m);
+  }
+
+  private accountBuf(name: string): Buffer {
+    let b = this.accountBufs.get(name);
+    if (!b) this.accountBufs.set(name, (b = Buffer.from(name, "latin1")));
+    return b;
   }
 
   flushCollected(m: InMsg): boolean {

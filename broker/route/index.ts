@@ -17,6 +17,7 @@ import { RouteInfo, RouteConnect } from "./info";
 import { LocalInterest, InterestEntry, interestLine, isLocalInterest, permitted } from "./interest";
 import { RouteURL, parseRouteURL, hostKey, routeIP } from "./url";
 import { ownClientURLs, mergeURLs } from "./connect-urls";
+import { RouteTls, loadRouteTls, acceptTls, dialTls } from "./tls";
 
 export { RouteConn, RemoteSub } from "./conn";
 export type { RouteCloseReason, RouteManager } from "./conn";
@@ -72,6 +73,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
   private dynamicName = false;
   private running = false;
   private ownURLs: string[] = [];
+  private tls: RouteTls | null = null;
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
@@ -88,6 +90,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
     this.dynamicName = !c.name;
     this.name = c.name || randomBytes(11).toString("base64url").replace(/[-_]/g, "x");
     for (const seed of c.routes) parseRouteURL(seed); // a bad URL is an error now, not at dial time
+    this.tls = c.tls ? loadRouteTls(c.tls) : null;
     const listener = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
     await new Promise<void>((resolve, reject) => {
       listener.once("error", (e: Error) => reject(new Error(`cluster listener on ${hostKey(c.host, c.port)}: ${e.message}`)));
@@ -104,7 +107,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
     server.log.info(`Cluster name is ${this.name}`);
     server.log.info(`Listening for route connections on ${hostKey(c.host, server.clusterPort)}`);
     this.interest.clear();
-    for (const acc of server.accounts.values()) for (const sub of acc.sublist.all()) if (isLocalInterest(sub)) this.interest.add(acc.name, sub.subject, sub.queue);
+    for (const acc of server.accounts.values()) for (const sub of acc.sublist.all()) if (isLocalInterest(sub)) this.interest.add(acc.name, sub);
     if (!server.interestListeners.includes(this)) server.interestListeners.push(this);
     this.ownURLs = ownClientURLs(server);
     this.updateConnectURLs();
@@ -125,8 +128,10 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
       if (active) await this.startRouting(next);
       return;
     }
-    this.cluster = next;
     for (const bad of next.routes) parseRouteURL(bad);
+    // New certificates apply to new connections; existing routes stay up.
+    this.tls = next.tls ? loadRouteTls(next.tls) : null;
+    this.cluster = next;
     const wanted = new Set(next.routes);
     for (const [raw, seed] of this.seeds) {
       if (wanted.has(raw)) continue;
@@ -180,7 +185,17 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
       sock.destroy();
       return;
     }
-    this.newConn(sock, null, false);
+    const t = this.tls;
+    if (!t) {
+      this.newConn(sock, null, false);
+      return;
+    }
+    const where = `${(sock.remoteAddress ?? "").replace(/^::ffff:/, "")}:${sock.remotePort ?? 0}`;
+    sock.on("error", () => undefined);
+    acceptTls(sock, t).then(
+      (s) => (this.running ? this.newConn(s, null, false) : s.destroy()),
+      (e: Error) => this.server.log.error(`${where} - Route TLS handshake error: ${e.message}`),
+    );
   }
 
   private newConn(sock: net.Socket, url: RouteURL | null, configured: boolean): RouteConn {
@@ -211,7 +226,19 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
         sock.destroy();
         return;
       }
-      connected(this.newConn(sock, url, configured));
+      const t = this.tls;
+      if (!t) {
+        connected(this.newConn(sock, url, configured));
+        return;
+      }
+      sock.on("error", () => undefined);
+      dialTls(sock, url.host, t).then(
+        (s) => {
+          if (!this.running) s.destroy();
+          else connected(this.newConn(s, url, configured));
+        },
+        (e: Error) => failed(new Error(`TLS handshake: ${e.message}`)),
+      );
     });
   }
 
@@ -527,25 +554,24 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
 
   subAdded(account: string, sub: DeliverySub): void {
     if (!isLocalInterest(sub)) return;
-    const e = this.interest.add(account, sub.subject, sub.queue);
+    const e = this.interest.add(account, sub);
     if (e) this.broadcast(e);
   }
 
   subRemoved(account: string, sub: DeliverySub): void {
     if (!isLocalInterest(sub)) return;
-    const e = this.interest.remove(account, sub.subject, sub.queue);
+    const e = this.interest.remove(account, sub);
     if (e) this.broadcast(e);
   }
 
   private broadcast(e: InterestEntry): void {
     if (this.routes.size === 0 || !permitted(this.cluster?.permissions?.import, e.subject)) return;
-    const line = interestLine(e);
-    for (const r of this.routes.values()) r.sendProto(line);
+    for (const r of this.routes.values()) r.sendProto(interestLine(e, r.peerLnoc));
   }
 
   private sendAllInterest(conn: RouteConn): void {
     const imp = this.cluster?.permissions?.import;
-    for (const e of this.interest.entries()) if (permitted(imp, e.subject)) conn.sendProto(interestLine(e));
+    for (const e of this.interest.entries()) if (permitted(imp, e.subject)) conn.sendProto(interestLine(e, conn.peerLnoc));
   }
 
   // ---- connect_urls ---------------------------------------------------------------------------

@@ -8,12 +8,14 @@ import { Kind } from "../message";
 import type { SubjectPermission } from "../options";
 import { subjectMatches } from "../subject";
 
-/** One aggregated interest: `count` local subscriptions share it. */
+/** One aggregated interest: `count` local subscriptions (queue members) share it. */
 export interface InterestEntry {
   readonly account: string;
   readonly subject: string;
   readonly queue?: string;
   count: number;
+  /** The leaf node cluster of the subscription that created it (announced with LS+). */
+  readonly origin?: string;
 }
 
 /** Whether a subscription is this server's own interest (routes never relay route interest). */
@@ -22,37 +24,60 @@ export function isLocalInterest(sub: DeliverySub): boolean {
   return k === Kind.CLIENT || k === Kind.LEAF;
 }
 
+/** The leaf cluster a subscription came from (leaf node subscriptions carry `origin`). */
+function originOf(sub: DeliverySub): string | undefined {
+  const o = (sub as { origin?: unknown }).origin;
+  return typeof o === "string" && o !== "" ? o : undefined;
+}
+
+/** A leaf's queue interest stands for as many members as the leaf announced. */
+function weightOf(sub: DeliverySub): number {
+  if (sub.queue === undefined || sub.conn.kind !== Kind.LEAF) return 1;
+  const w = (sub as { weight?: unknown }).weight;
+  return typeof w === "number" && w > 0 ? w : 1;
+}
+
 /** Aggregated local interest of every account. */
 export class LocalInterest {
   private readonly byAccount = new Map<string, Map<string, InterestEntry>>();
+  /** What each subscription added, so removal subtracts the same even if its weight changed. */
+  private readonly counted = new WeakMap<DeliverySub, number>();
 
   /**
    * Count one more subscription. Returns the entry when peers must hear about it: a plain
    * subject going from 0 to 1, or any change of a queue group's weight.
    */
-  add(account: string, subject: string, queue: string | undefined): InterestEntry | null {
+  add(account: string, sub: DeliverySub): InterestEntry | null {
+    const { subject, queue } = sub;
     let m = this.byAccount.get(account);
     if (!m) this.byAccount.set(account, (m = new Map()));
     const key = queue === undefined ? subject : `${subject} ${queue}`;
     let e = m.get(key);
     if (!e) {
-      e = queue === undefined ? { account, subject, count: 0 } : { account, subject, queue, count: 0 };
+      const origin = originOf(sub);
+      e = { account, subject, count: 0 };
+      if (queue !== undefined) (e as { queue?: string }).queue = queue;
+      if (origin !== undefined) (e as { origin?: string }).origin = origin;
       m.set(key, e);
     }
-    e.count++;
-    return e.count === 1 || queue !== undefined ? e : null;
+    const w = weightOf(sub);
+    this.counted.set(sub, w);
+    e.count += w;
+    return e.count === w || queue !== undefined ? e : null;
   }
 
   /**
    * Count one subscription less. Returns the entry when peers must hear about it (count 0
    * means the interest is gone: RS-; a queue group with members left gets its new weight).
    */
-  remove(account: string, subject: string, queue: string | undefined): InterestEntry | null {
+  remove(account: string, sub: DeliverySub): InterestEntry | null {
+    const { subject, queue } = sub;
     const m = this.byAccount.get(account);
     const key = queue === undefined ? subject : `${subject} ${queue}`;
     const e = m?.get(key);
     if (!m || !e) return null;
-    e.count--;
+    e.count -= this.counted.get(sub) ?? 1;
+    this.counted.delete(sub);
     if (e.count <= 0) {
       e.count = 0;
       m.delete(key);
@@ -72,10 +97,16 @@ export class LocalInterest {
   }
 }
 
-/** `RS+ <acc> <subj>[ <queue> <weight>]` or, at count 0, `RS- <acc> <subj>[ <queue>]`. */
-export function interestLine(e: InterestEntry): string {
-  if (e.count <= 0) return e.queue === undefined ? `RS- ${e.account} ${e.subject}\r\n` : `RS- ${e.account} ${e.subject} ${e.queue}\r\n`;
-  return e.queue === undefined ? `RS+ ${e.account} ${e.subject}\r\n` : `RS+ ${e.account} ${e.subject} ${e.queue} ${e.count}\r\n`;
+/**
+ * `RS+ <acc> <subj>[ <queue> <weight>]` or, at count 0, `RS- <acc> <subj>[ <queue>]`; leaf
+ * node interest as `LS+ <origin> ...` / `LS- ...` to peers that understand it (lnoc).
+ */
+export function interestLine(e: InterestEntry, lnoc: boolean): string {
+  const leaf = lnoc && e.origin !== undefined;
+  const q = e.queue === undefined ? "" : ` ${e.queue}`;
+  if (e.count <= 0) return `${leaf ? "LS-" : "RS-"} ${e.account} ${e.subject}${q}\r\n`;
+  const w = e.queue === undefined ? "" : ` ${e.count}`;
+  return leaf ? `LS+ ${e.origin} ${e.account} ${e.subject}${q}${w}\r\n` : `RS+ ${e.account} ${e.subject}${q}${w}\r\n`;
 }
 
 /**

@@ -6,10 +6,14 @@
  * wire protocol byte by byte.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { NatsConnection, StringCodec, headers as natsHeaders, Msg } from "nats";
 import { stopAllServers, liveServers, natsServerBinary } from "../helpers/servers";
 import { RawClient, closeAllRaw } from "../helpers/raw";
 import { sleep } from "../helpers/ports";
+import { ensureTestCerts } from "../helpers/certs";
 import {
   Member,
   MemberSpec,
@@ -38,14 +42,18 @@ function collect(nc: NatsConnection, subject: string, queue?: string): string[] 
 }
 
 /**
- * Every member subscribes and publishes once: each subscriber gets every message exactly once,
- * whichever server it came from.
+ * Every member subscribes (a literal subscription on even members, a wildcard one on odd
+ * members) and publishes once: each subscriber gets every message exactly once, whichever
+ * server it came from.
  */
-async function checkPubSub(members: Member[], subject: string): Promise<void> {
+async function checkPubSub(members: Member[], base: string): Promise<void> {
+  const subject = `${base}.msg`;
+  const wildcard = `${base}.*`;
   const ncs = await Promise.all(members.map((m) => client(m)));
-  const got = ncs.map((nc) => collect(nc, subject));
+  const got = ncs.map((nc, i) => collect(nc, i % 2 === 0 ? subject : wildcard));
   await Promise.all(ncs.map((nc) => nc.flush()));
-  await waitForRouteInterest(members, subject, members);
+  await waitForRouteInterest(members, subject, members.filter((_, i) => i % 2 === 0));
+  await waitForRouteInterest(members, wildcard, members.filter((_, i) => i % 2 === 1));
   ncs.forEach((nc, i) => nc.publish(subject, sc.encode(members[i].spec.name)));
   const want = members.map((m) => m.spec.name).sort().join();
   await waitFor(() => got.every((g) => g.length >= members.length), 5000, `every subscriber to get ${members.length} messages on ${subject}`);
@@ -224,6 +232,14 @@ describe("routes (cluster)", function () {
       await waitForMesh([a, n], 15000);
       await checkPubSub([a, n], "mixed.again");
       await checkRequestReply([a, n], "mixed.svc2");
+
+      // And the other way round: natsfleet-server dies and comes back.
+      await a.proc.stop("SIGKILL");
+      await waitFor(async () => (await monitor(n, "/routez")).num_routes === 0, 5000, "N to notice A is gone");
+      a = await startMember("natsfleet", specA);
+      await waitForMesh([a, n], 15000);
+      await checkPubSub([a, n], "mixed.third");
+      await checkQueue([a, n], "mixed.work3", 100);
     });
   }
 
@@ -294,6 +310,29 @@ describe("routes (cluster)", function () {
     const bad = await startMember("natsfleet", { name: "BAD", cluster: "C1", routes: [url("wrong")] });
     await sleep(1500);
     assert.strictEqual((await monitor(bad, "/routez")).num_routes, 0);
+  });
+
+  it("routes over mutual TLS between natsfleet-server and nats-server; a plain peer gets nowhere", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-route-tls-"));
+    try {
+      ensureTestCerts(dir);
+      const tls = { cert: path.join(dir, "server-cert.pem"), key: path.join(dir, "server-key.pem"), ca: path.join(dir, "ca.pem") };
+      const pa = await memberPorts();
+      const pn = await memberPorts();
+      const a = await startMember("natsfleet", { name: "A", cluster: "C1", tls, ports: pa, routes: [`nats-route://127.0.0.1:${pn.cluster}`] });
+      const n = await startMember("nats-server", { name: "N", cluster: "C1", tls, ports: pn, routes: [`nats-route://127.0.0.1:${pa.cluster}`] });
+      const b = await startMember("natsfleet", { name: "B", cluster: "C1", tls, routes: [n.routeURL] });
+      await waitForMesh([a, n, b]);
+      await checkPubSub([a, n, b], "tls.pubsub");
+      await checkRequestReply([a, b, n], "tls.svc");
+      const plain = await startMember("natsfleet", { name: "P", cluster: "C1", routes: [a.routeURL, n.routeURL] });
+      await sleep(1500);
+      assert.strictEqual((await monitor(plain, "/routez")).num_routes, 0);
+      assert.strictEqual((await monitor(a, "/routez")).num_routes, 2);
+    } finally {
+      await stopAllServers();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reload adds and removes configured routes without a restart", async () => {
