@@ -26,6 +26,13 @@ declare module "../server" {
     leafs?: Map<number, LeafConn>;
     /** Bound leafnode port (after -1), 0 without a listener. */
     leafnodePort?: number;
+    /** This server's leafnode URL (`host:port`) for route INFO `leafnode_urls`; "" without a listener. */
+    leafnodeURL?: string;
+    /**
+     * Routes call this with the leafnode URLs their peers advertise, so accepted spokes learn
+     * every hub of the cluster (async INFO `leafnode_urls`).
+     */
+    setLeafnodeURLs?: (urls: string[]) => void;
   }
 }
 
@@ -52,6 +59,8 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     if (!o) return;
     server.leafs = new Map();
     server.leafnodePort = 0;
+    server.leafnodeURL = "";
+    server.setLeafnodeURLs = (urls) => this.setLeafnodeURLs(urls);
     server.interestListeners.push(this);
     if (o.port !== 0) await this.listen(o.host, o.port);
     this.syncRemotes();
@@ -61,6 +70,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     this.srv = server;
     const o = server.opts.leafnodes;
     if (!server.leafs) server.leafs = new Map();
+    server.setLeafnodeURLs ??= (urls) => this.setLeafnodeURLs(urls);
     if (!server.interestListeners.includes(this)) server.interestListeners.push(this);
     if (o && o.port !== 0 && !this.listener) await this.listen(o.host, o.port);
     this.syncRemotes();
@@ -197,6 +207,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     const adv = s.opts.leafnodes?.advertise;
     this.advertised = adv ? withPort(adv, bound) : hostPort(publicHost(host), bound);
     this.clusterURLs = [this.advertised];
+    s.leafnodeURL = this.advertised;
     s.log.info(`Listening for leafnode connections on ${hostPort(host, bound)}`);
     if (adv) s.log.info(`Advertise address for leafnode is set to ${this.advertised}`);
   }

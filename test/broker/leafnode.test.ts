@@ -269,6 +269,16 @@ describe("leaf nodes", function () {
         assert.deepStrictEqual([...q1.msgs, ...q2.msgs].sort(), ["three", "two"]);
       });
 
+      if (hk === "ours") {
+        it("tells accepted spokes about the cluster's other leafnode URLs (async INFO)", async () => {
+          const hub = (await startOurs(hubConf("ours"))) as OurServer;
+          const c = await fakeSpoke(hub);
+          assert.strictEqual(hub.server.leafnodeURL, `127.0.0.1:${hub.leafPort}`);
+          hub.server.setLeafnodeURLs!(["127.0.0.1:1", `127.0.0.1:${hub.leafPort}`]);
+          await c.waitFor(`"leafnode_urls":["127.0.0.1:${hub.leafPort}","127.0.0.1:1"]`);
+        });
+      }
+
       it("detects a loop when its own $LDS subject comes back", async () => {
         const hub = hk === "ours" ? await startOurs(hubConf("ours")) : await startTheirs(hubConf("theirs"));
         const c = await fakeSpoke(hub);
@@ -312,6 +322,18 @@ describe("leaf nodes", function () {
       assert.ok(!/LS\+ secret\.x/.test(fake.text), "denied import not subscribed");
       assert.ok(!/LS\+ hub\.interest/.test(fake.text), "hub interest not echoed back");
       assert.strictEqual(spoke.server.leafs?.size, 1);
+    });
+
+    it("fails over to a hub URL learned from leafnode_urls", async () => {
+      const info = (port: number) => ({ server_id: `HUB${port}`, version: "2.9.10", proto: 1, headers: true, auth_required: true, max_payload: 1048576, ip: `127.0.0.1:${port}`, client_id: 9, nonce: "n", info_on_connect: false, leafnode_urls: [] as string[] });
+      const second = await FakeHub.start(info(0));
+      const first = await FakeHub.start({ ...info(1), leafnode_urls: [`127.0.0.1:${second.port}`] });
+      await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://u:p@127.0.0.1:${first.port}" } ] }`);
+      await first.waitFor(/^CONNECT /);
+      await first.close();
+      // The learned URL is bare: the credentials of the configured URL are reused.
+      const m = await second.waitFor(/^CONNECT (\{.*\})\r\n/, 5000);
+      assert.strictEqual(JSON.parse(m[1]).user, "u");
     });
 
     it("gives up on a port that is not a leafnode port", async () => {
