@@ -8,7 +8,7 @@ import * as net from "net";
 import * as os from "os";
 import type { Server, ServerAddon } from "../server";
 import type { GatewayOptions } from "../options";
-import { InMsg, Deliverer, DeliverySub, Kind, InterestListener, Forwarder } from "../message";
+import { InMsg, Deliverer, Kind, InterestListener, Forwarder } from "../message";
 import type { GatewayConnView, GatewaysView } from "../monitor/sources";
 import { VERSION, PROTOCOL_VERSION } from "../version";
 import { GatewayConn, GatewayInfo, GatewayLink } from "./conn";
@@ -692,7 +692,8 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       const r = conn.remote.interest(account, m.subject);
       if (!r.plain && r.queues.length === 0) continue;
       let queues: string[] | null = null;
-      for (const q of r.queues) {
+      for (let j = 0; j < r.queues.length; j++) {
+        const q = r.queues[j];
         if (served.has(q) || (claimed !== null && claimed.includes(q))) continue;
         (queues ??= []).push(q);
         (claimed ??= []).push(q);

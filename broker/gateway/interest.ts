@@ -134,20 +134,19 @@ export interface RemoteMatch {
   queues: string[];
 }
 
-const NO_MATCH: RemoteMatch = { plain: false, queues: [] };
-const PLAIN_ONLY: RemoteMatch = { plain: true, queues: [] };
 
 export class RemoteInterest {
   /** account -> state; null means the remote said A- (no interest in the whole account). */
   private readonly accounts = new Map<string, RemoteAccount | null>();
   /** Set when the remote's INFO had gateway_iom: it announces every account before use. */
   interestOnly = false;
+  private readonly scratch: RemoteMatch = { plain: false, queues: [] };
 
-  private entry(account: string): RemoteAccount {
+  private entry(): RemoteAccount {
     return { mode: Mode.Optimistic, ni: new Set(), sl: new Sublist<RemoteSub>(1024), subs: new Map(), qsubs: 0 };
   }
 
-  /** RS+; returns false for arguments that do not parse. */
+  /** RS+ (a plain subscription, or a queue group with `queue`). */
   subscribe(account: string, subject: string, queue: string | undefined): void {
     let e = this.accounts.get(account);
     let useSl: boolean;
@@ -157,7 +156,7 @@ export class RemoteInterest {
       // A plain RS+ only clears an earlier RS- (optimistic mode): nothing to clear.
       return;
     } else {
-      e = this.entry(account);
+      e = this.entry();
       this.accounts.set(account, e);
       useSl = true;
     }
@@ -187,7 +186,7 @@ export class RemoteInterest {
       return;
     } else {
       // Optimistic mode: remember the refusal.
-      e = this.entry(account);
+      e = this.entry();
       this.accounts.set(account, e);
       useSl = false;
     }
@@ -229,7 +228,7 @@ export class RemoteInterest {
   allSubsStart(account: string): void {
     let e = this.accounts.get(account);
     if (!e) {
-      e = this.entry(account);
+      e = this.entry();
       e.ni = null;
       this.accounts.set(account, e);
     }
@@ -244,24 +243,27 @@ export class RemoteInterest {
     e.mode = Mode.InterestOnly;
   }
 
-  /** Whether the remote wants messages on this subject, and which of its queue groups match. */
+  /**
+   * Whether the remote wants messages on this subject, and which of its queue groups match.
+   * The result is reused by the next call (this runs for every message sent to a gateway).
+   */
   interest(account: string, subject: string): RemoteMatch {
+    const out = this.scratch;
+    out.plain = false;
+    out.queues.length = 0;
     const e = this.accounts.get(account);
-    if (e === null) return NO_MATCH;
-    if (e === undefined) return this.interestOnly ? NO_MATCH : PLAIN_ONLY;
-    let plain = false;
-    if (!this.interestOnly && e.ni !== null && !e.ni.has(subject)) plain = true;
-    let queues: string[] = NO_MATCH.queues;
+    if (e === null) return out;
+    if (e === undefined) {
+      out.plain = !this.interestOnly;
+      return out;
+    }
+    if (!this.interestOnly && e.ni !== null && !e.ni.has(subject)) out.plain = true;
     if (e.ni === null || e.qsubs > 0) {
       const r = e.sl.match(subject);
-      if (r.psubs.length > 0) plain = true;
-      if (r.qsubs.length > 0) {
-        queues = [];
-        for (const g of r.qsubs) queues.push(g[0].queue!);
-      }
+      if (r.psubs.length > 0) out.plain = true;
+      for (let i = 0; i < r.qsubs.length; i++) out.queues.push(r.qsubs[i][0].queue!);
     }
-    if (!plain && queues.length === 0) return NO_MATCH;
-    return { plain, queues };
+    return out;
   }
 
   /** Number of subscriptions known (for monitoring). */

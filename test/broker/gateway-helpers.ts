@@ -10,6 +10,7 @@ import { createServer } from "../../broker/index";
 import type { Server } from "../../broker/server";
 import type { ServerOptions } from "../../broker/options";
 import { GatewayAddon } from "../../broker/gateway";
+import { RouteAddon } from "../../broker/route";
 import { spawnServer, ServerProcess, natsServerBinary } from "../helpers/servers";
 import { freePorts, sleep } from "../helpers/ports";
 
@@ -30,6 +31,8 @@ export interface Cluster {
   /** `nats://127.0.0.1:<gateway port>` for other clusters' configs. */
   gatewayURL: string;
   httpPort: number;
+  /** Ours with routes: `nats-route://127.0.0.1:<cluster port>`. */
+  routeURL?: string;
   /** Ours only: the in-process server and its addon. */
   server?: Server;
   addon?: GatewayAddon;
@@ -43,8 +46,12 @@ export interface ClusterOptions {
   /** Fixed gateway port (to let a config name it before it starts); random when omitted. */
   gatewayPort?: number;
   rejectUnknown?: boolean;
-  /** Extra gateway block lines (nats-server) or fields (ours). */
+  /** Gateway authorization (a single user). */
   authorization?: { user: string; password: string };
+  /** Ours only: also join a cluster over routes (the cluster is named like the gateway). */
+  routes?: string[];
+  /** Ours only: server name (default `<gateway name>1`). */
+  serverName?: string;
 }
 
 export function natsServerAvailable(): boolean {
@@ -61,7 +68,8 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
     port: -1,
     httpHost: "127.0.0.1",
     httpPort: -1,
-    serverName: `${name}1`,
+    serverName: o.serverName ?? `${name}1`,
+    cluster: o.routes ? { name, host: "127.0.0.1", port: -1, routes: o.routes } : undefined,
     gateway: {
       name,
       host: "127.0.0.1",
@@ -72,6 +80,7 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
     },
   };
   const server = createServer(opts, { log: { quiet: !process.env.GATEWAY_TEST_LOG } });
+  if (o.routes) server.addons.push(new RouteAddon());
   const addon = new GatewayAddon();
   server.addons.push(addon);
   await server.start();
@@ -81,6 +90,7 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
     clientURL: server.clientURL(),
     gatewayURL: `nats://127.0.0.1:${addon.port}`,
     httpPort: server.httpPort,
+    routeURL: server.clusterPort ? `nats-route://127.0.0.1:${server.clusterPort}` : undefined,
     server,
     addon,
     stop: () => server.shutdown(),

@@ -262,6 +262,68 @@ describe("gateways", function () {
     });
   }
 
+  it("a two-server cluster of ours (routes) and a nats-server cluster: replies find the requesting server", async () => {
+    const B = await startCluster("nats-server", "B");
+    const A1 = await startOurs("A", { serverName: "A1", routes: [], remotes: [{ name: "B", url: B.gatewayURL }] });
+    const A2 = await startOurs("A", { serverName: "A2", routes: [A1.routeURL!], remotes: [{ name: "B", url: B.gatewayURL }] });
+    const conns: NatsConnection[] = [];
+    try {
+      await waitFor("route A1-A2", () => (A1.server!.routes?.size ?? 0) === 1 && (A2.server!.routes?.size ?? 0) === 1);
+      for (const a of [A1, A2]) await waitFor(`${a.server!.name} outbound to B`, async () => (await outboundNames(a)).includes("B"));
+      await waitFor("B outbound to A", async () => (await outboundNames(B)).includes("A"));
+      const [n1, n2, nb] = await Promise.all([client(A1), client(A2), client(B)]);
+      conns.push(n1, n2, nb);
+      // Requests both ways with the responder / requester on each server of cluster A, whichever
+      // server B's single outbound connection landed on.
+      for (const [na, tag] of [
+        [n1, "a1"],
+        [n2, "a2"],
+      ] as const) {
+        na.subscribe(`svc.${tag}`, { callback: (_e, m) => m.respond(sc.encode(`from ${tag}`)) });
+        await waitForInterest(nb, na, `svc.${tag}`);
+        const r = await nb.request(`svc.${tag}`, sc.encode(""), { timeout: 5000 });
+        assert.strictEqual(sc.decode(r.data), `from ${tag}`);
+      }
+      nb.subscribe("svc.b", { callback: (_e, m) => m.respond(sc.encode("from b")) });
+      for (const na of [n1, n2]) {
+        await waitForInterest(na, nb, "svc.b");
+        const answers = await Promise.all([1, 2, 3].map(() => na.request("svc.b", sc.encode(""), { timeout: 5000 }).then((m) => sc.decode(m.data))));
+        assert.deepStrictEqual(answers, ["from b", "from b", "from b"]);
+      }
+      // A queue member on A1 serves messages published on A2 (over the route); B's member gets none.
+      const counts = { a1: 0, b: 0 };
+      nb.subscribe("jobs", { queue: "q", callback: () => counts.b++ });
+      await waitForInterest(n2, nb, "jobs");
+      await waitFor("A2 sends jobs to B's member", async () => {
+        n2.publish("jobs");
+        await n2.flush();
+        await sleep(50);
+        return counts.b > 0;
+      });
+      n1.subscribe("jobs", { queue: "q", callback: () => counts.a1++ });
+      await n1.flush();
+      await waitFor("A1's member visible on A2", async () => {
+        const before = counts.a1;
+        n2.publish("jobs");
+        await n2.flush();
+        await sleep(50);
+        return counts.a1 > before;
+      });
+      await sleep(300);
+      counts.a1 = counts.b = 0;
+      for (let i = 0; i < 30; i++) n2.publish("jobs");
+      await n2.flush();
+      await waitFor("30 deliveries", () => counts.a1 + counts.b >= 30);
+      await sleep(300);
+      assert.deepStrictEqual(counts, { a1: 30, b: 0 }, "the cluster's own member is preferred over another cluster's");
+    } finally {
+      for (const c of conns) await c.close();
+      await A2.stop();
+      await A1.stop();
+      await B.stop();
+    }
+  });
+
   describe("wire protocol (our gateway port, raw sockets)", () => {
     let A: Cluster;
     before(async () => {
