@@ -52,6 +52,9 @@ export interface ClusterOptions {
   routes?: string[];
   /** Ours only: server name (default `<gateway name>1`). */
   serverName?: string;
+  /** nats-server only: fixed client and monitoring ports (to restart it in place). */
+  clientPort?: number;
+  httpPort?: number;
 }
 
 export function natsServerAvailable(): boolean {
@@ -98,7 +101,9 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
 }
 
 export async function startNatsServer(name: string, o: ClusterOptions = {}): Promise<Cluster> {
-  const [clientPort, httpPort, freeGw] = await freePorts(3);
+  const [freeClient, freeHttp, freeGw] = await freePorts(3);
+  const clientPort = o.clientPort ?? freeClient;
+  const httpPort = o.httpPort ?? freeHttp;
   const gwPort = o.gatewayPort ?? freeGw;
   const remotes = (o.remotes ?? []).map((r) => `    { name: "${r.name}", url: "${r.url}" }`).join("\n");
   const auth = o.authorization ? `  authorization { user: "${o.authorization.user}", password: "${o.authorization.password}" }\n` : "";

@@ -324,6 +324,39 @@ describe("gateways", function () {
     }
   });
 
+  it("redials a restarted nats-server cluster and carries traffic again", async () => {
+    const B = await startCluster("nats-server", "B");
+    const A = await startOurs("A", { remotes: [{ name: "B", url: B.gatewayURL }] });
+    let B2: Cluster | undefined;
+    const na = await client(A);
+    try {
+      await waitForMesh([A, B]);
+      const got: string[] = [];
+      na.subscribe("back.again", { callback: (_e, m) => got.push(sc.decode(m.data)) });
+      await na.flush();
+      const port = (url: string) => Number(url.split(":").pop());
+      await B.stop();
+      await waitFor("A notices B is gone", async () => (await outboundNames(A)).length === 0);
+      B2 = await startCluster("nats-server", "B", { gatewayPort: port(B.gatewayURL), clientPort: port(B.clientURL), httpPort: B.httpPort });
+      await waitForMesh([A, B2], 20000);
+      const nb = await client(B2);
+      try {
+        await waitForInterest(nb, na, "back.again");
+        nb.publish("back.again", sc.encode("after restart"));
+        await waitFor("message after the restart", () => got.includes("after restart"));
+        na.subscribe("svc.again", { callback: (_e, m) => m.respond(sc.encode("yes")) });
+        await waitForInterest(nb, na, "svc.again");
+        assert.strictEqual(sc.decode((await nb.request("svc.again", sc.encode(""), { timeout: 5000 })).data), "yes");
+      } finally {
+        await nb.close();
+      }
+    } finally {
+      await na.close();
+      await A.stop();
+      if (B2) await B2.stop();
+    }
+  });
+
   describe("wire protocol (our gateway port, raw sockets)", () => {
     let A: Cluster;
     before(async () => {
