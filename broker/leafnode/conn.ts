@@ -61,7 +61,8 @@ export type LeafCloseReason =
   | "Missing Account"
   | "Remote Removed"
   | "Loop Detected"
-  | "TLS Required";
+  | "TLS Required"
+  | "Slow Consumer (Pending Bytes)";
 
 /** What a leaf connection needs from the addon that owns it. */
 export interface LeafHost {
@@ -733,6 +734,13 @@ export class LeafConn implements ParserSink, Deliverer {
     const b = this.out.take();
     if (!b || this.sock.destroyed) return;
     this.sock.write(b);
+    // A peer that stops reading must not make us buffer without bound.
+    if (this.sock.writableLength > this.server.opts.maxPending) {
+      this.server.stats.slowConsumers++;
+      this.server.log.error(`${this.describe()} - Slow Consumer Detected: leafnode peer is not reading`);
+      this.out.clear();
+      this.close("Slow Consumer (Pending Bytes)");
+    }
   }
 
   get pendingBytes(): number {

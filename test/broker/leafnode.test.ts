@@ -443,6 +443,70 @@ describe("leaf nodes", function () {
     });
   });
 
+  for (const hk of ["ours", "theirs"] as const) {
+    it(`honours deny_imports and deny_exports of a natsfleet spoke (${hk === "ours" ? "natsfleet" : "nats-server"} hub)`, async () => {
+      const hub = hk === "ours" ? await startOurs(hubConf("ours")) : await startTheirs(hubConf("theirs"));
+      const spoke = await startOurs(
+        `leafnodes { remotes: [ { url: "nats-leaf://leaf:s3cret@127.0.0.1:${hub.leafPort}", deny_imports: ["secret.>"], deny_exports: ["private.>"] } ] }`,
+      );
+      await waitLeafs(spoke, 1);
+      const h = await client(hub.url);
+      const sp = await client(spoke.url);
+      const atHub = await collect(h, ">");
+      const atSpoke = await collect(sp, ">");
+      await waitInterest(hub, ">");
+      await waitInterest(spoke, ">");
+      for (const subj of ["private.x", "public.x"]) sp.publish(subj, sc.encode(`spoke:${subj}`));
+      for (const subj of ["secret.x", "open.x"]) h.publish(subj, sc.encode(`hub:${subj}`));
+      await sp.flush();
+      await h.flush();
+      await waitFor("allowed messages", () => atHub.msgs.includes("spoke:public.x") && atSpoke.msgs.includes("hub:open.x"));
+      await sleep(200);
+      assert.ok(!atHub.msgs.includes("spoke:private.x"), `hub got ${atHub.msgs}`);
+      assert.ok(!atSpoke.msgs.includes("hub:secret.x"), `spoke got ${atSpoke.msgs}`);
+    });
+  }
+
+  it("binds the remote's local account on a natsfleet spoke", async () => {
+    const hub = await startOurs(hubConf("ours"));
+    const spoke = await startOurs(
+      `accounts { A: { users: [ { user: a, password: a } ] }, B: { users: [ { user: b, password: b } ] } }\nleafnodes { remotes: [ { url: "nats-leaf://leaf:s3cret@127.0.0.1:${hub.leafPort}", account: A } ] }`,
+    );
+    await waitLeafs(hub, 1);
+    const j = await getJSON(spoke.httpPort, "/leafz");
+    assert.strictEqual(j.leafs[0].account, "A");
+    const inA = await client(spoke.url, { user: "a", pass: "a" });
+    const inB = await client(spoke.url, { user: "b", pass: "b" });
+    const gotA = await collect(inA, "spoke.acct");
+    const gotB = await collect(inB, "spoke.acct");
+    await waitInterest(hub, "spoke.acct");
+    const h = await client(hub.url);
+    h.publish("spoke.acct", sc.encode("x"));
+    await h.flush();
+    await waitFor("message in account A", () => gotA.msgs.length === 1);
+    await sleep(100);
+    assert.strictEqual(gotB.msgs.length, 0);
+  });
+
+  it("cuts off a misbehaving leaf peer and keeps serving others", async () => {
+    const hub = await startOurs(hubConf("ours"));
+    const early = await RawClient.open(hub.leafPort);
+    early.send("LS+ foo\r\n");
+    await early.waitFor("-ERR 'Authorization Violation'\r\n");
+    await early.waitClosed();
+    const bad = await fakeSpoke(hub);
+    bad.send("LMSG foo ? q 3\r\nabc\r\n");
+    await bad.waitClosed();
+    const bad2 = await fakeSpoke(hub);
+    bad2.send("CONNECT {not json}\r\nLS+ a b\r\n");
+    await bad2.waitClosed();
+    const silent = await RawClient.open(hub.leafPort);
+    await silent.waitFor("-ERR 'Authentication Timeout'\r\n", 4000);
+    const spoke = await startTheirs(spokeConf(hub.leafPort));
+    await waitLeafs(hub, 1);
+    await oneWay(spoke, hub, "still.works");
+  });
+
   it("lists the connection on /leafz on both ends", async () => {
     const p = await pair("ours", "ours");
     const nc = await client(p.hub.url);
