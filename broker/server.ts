@@ -55,6 +55,8 @@ export interface ServerAddon {
   start(server: Server): Promise<void>;
   /** Called after a successful reload. */
   reloaded?(server: Server): Promise<void>;
+  /** Lame-duck mode begins, before clients are told (peers drop this server's client URLs). */
+  lameDuck?(server: Server): void;
   close(): Promise<void>;
 }
 
@@ -196,6 +198,7 @@ export class Server extends EventEmitter {
     const listener = this.listener;
     this.listener = null;
     if (listener) listener.close();
+    for (const addon of this.addons) addon.lameDuck?.(this);
     for (const c of this.clients.values()) c.sendAsyncInfo(this.infoLineFor(c, true));
     this.scheduleFlush();
     const grace = Math.min(o.lameDuckGracePeriod, o.lameDuckDuration);
