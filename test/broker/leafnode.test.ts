@@ -597,6 +597,34 @@ describe("leaf nodes", function () {
     await waitFor("loop detection", () => errs.some((e) => e.includes(`Loop detected for leafnode account="$G". Delaying attempt to reconnect for 30s`)));
   });
 
+  it("detects a loop through a nats-server", async () => {
+    const a = await startOurs(`leafnodes { listen: "127.0.0.1:-1" }`);
+    const b = await startTheirs(`leafnodes { listen: "127.0.0.1:$LEAF_PORT", remotes: [ { url: "nats-leaf://127.0.0.1:${a.leafPort}" } ] }`);
+    await waitLeafs(a, 1);
+    const errs: string[] = [];
+    const orig = a.server.log.error.bind(a.server.log);
+    a.server.log.error = (m: string) => {
+      errs.push(m);
+      orig(m);
+    };
+    await reloadOurs(a, `leafnodes { listen: "127.0.0.1:${a.leafPort}", remotes: [ { url: "nats-leaf://127.0.0.1:${b.leafPort}" } ] }`);
+    const text = `Loop detected for leafnode account="$G". Delaying attempt to reconnect for 30s`;
+    await waitFor("loop detection on either side", () => errs.some((e) => e.includes(text)) || (b.kind === "nats-server" && b.proc.output.includes("Loop detected")));
+  });
+
+  it("a nats-server spoke reconnects after a natsfleet hub restarts", async () => {
+    const hub = await startOurs(hubConf("ours"));
+    const port = hub.leafPort;
+    const spoke = await startTheirs(spokeConf(port));
+    await waitLeafs(hub, 1);
+    await stopServer(hub);
+    await waitLeafs(spoke, 0);
+    const again = await startOurs(`leafnodes { listen: "127.0.0.1:${port}"\n authorization { user: leaf, password: s3cret }\n}`);
+    await waitLeafs(again, 1, 15000);
+    await oneWay(spoke, again, "after.hub.restart");
+    await oneWay(again, spoke, "after.hub.restart.down");
+  });
+
   it("adds and removes a remote by reload without restarting", async () => {
     const hub = await startOurs(hubConf("ours"));
     const spoke: OurServer = await startOurs(`leafnodes { }`);
