@@ -153,6 +153,21 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
     }
   }
 
+  /**
+   * Lame duck: peers learn it (INFO with ldm) and drop our client URLs; our own clients are
+   * pointed at the other members only (the server sends them the INFO next).
+   */
+  lameDuck(server: Server): void {
+    if (!this.running) return;
+    const line = `INFO ${JSON.stringify({ ...this.routeInfo(false), ldm: true })} \r\n`;
+    for (const r of this.routes.values()) r.sendProto(line);
+    this.ownURLs = [];
+    const others = this.cluster?.noAdvertise ? [] : mergeURLs([...this.routes.values()].map((r) => r.connectURLs));
+    // Assigned directly: the server sends the lame-duck INFO to clients itself.
+    server.connectURLs = others;
+    server.scheduleFlush();
+  }
+
   async close(): Promise<void> {
     await this.stopRouting();
   }

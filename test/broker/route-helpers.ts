@@ -67,6 +67,8 @@ export interface MemberSpec {
   connectRetries?: number;
   /** Cluster TLS files (mutual TLS between routes). */
   tls?: { cert: string; key: string; ca: string };
+  /** More top-level config lines. */
+  extra?: string[];
   /** Fixed ports (for a restart on the same ports); fresh free ones otherwise. */
   ports?: MemberPorts;
 }
@@ -97,6 +99,7 @@ export function memberConfig(spec: MemberSpec, ports: MemberPorts): string {
     `server_name: ${spec.name}`,
     `listen: 127.0.0.1:${ports.client}`,
     `http: 127.0.0.1:${ports.http}`,
+    ...(spec.extra ?? []),
     `cluster {`,
     `  name: ${spec.cluster}`,
     `  listen: 127.0.0.1:${ports.cluster}`,

@@ -195,6 +195,33 @@ describe("routes (cluster)", function () {
     assert.deepStrictEqual(info.connect_urls, [`127.0.0.1:${s1.ports.client}`, `127.0.0.1:${s2.ports.client}`], "this server first");
   });
 
+  it("lame duck: peers drop the server's client URL and its clients are pointed at the others", async () => {
+    const ldm = ['lame_duck_duration: "30s"', 'lame_duck_grace_period: "1s"'];
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1", extra: ldm });
+    const n = await startMember("nats-server", { name: "N", cluster: "C1", routes: [a.routeURL] });
+    const b = await startMember("natsfleet", { name: "B", cluster: "C1", routes: [a.routeURL] });
+    await waitForMesh([a, n, b]);
+    await waitForConnectURLs([a, n, b]);
+    const raw = await RawClient.open(a.ports.client);
+    raw.send('CONNECT {"verbose":false,"protocol":1}\r\nPING\r\n');
+    await raw.waitFor("PONG\r\n");
+    const before = raw.text.length;
+    a.proc.proc.kill("SIGUSR2");
+    await raw.waitFor((t) => /\r\nINFO \{.*"ldm":true.*\r\n/.test(t.slice(before - 2)), 5000);
+    const line = /\r\nINFO (\{.*"ldm":true.*\}) ?\r\n/.exec(raw.text.slice(before - 2))![1];
+    const info = JSON.parse(line);
+    assert.deepStrictEqual(info.connect_urls.slice().sort(), [`127.0.0.1:${b.ports.client}`, `127.0.0.1:${n.ports.client}`].sort(), line);
+    const others = [`127.0.0.1:${n.ports.client}`, `127.0.0.1:${b.ports.client}`].sort();
+    await waitFor(
+      async () => {
+        for (const m of [n, b]) if (((await monitor(m, "/varz")).connect_urls ?? []).slice().sort().join() !== others.join()) return false;
+        return true;
+      },
+      3000,
+      "N and B to drop A's client URL",
+    );
+  });
+
   for (const first of ["natsfleet", "nats-server"] as const) {
     it(`natsfleet-server and nats-server seeding each other keep one route (${first} starts first)`, async () => {
       const pa = await memberPorts();
