@@ -9,13 +9,13 @@
  */
 import * as assert from "assert";
 import * as net from "net";
-import * as http from "http";
 import { connect, NatsConnection } from "nats";
 import { spawnServer, ServerKind, ServerProcess, stopAllServers } from "../helpers/servers";
 import { freePort, sleep } from "../helpers/ports";
 import { Prng, seedFrom } from "../helpers/prng";
 import { nextInput, opening, splitRandomly, softHostile, validOp, InputKind, FuzzInput } from "../helpers/protocol-fuzz";
 import { RawClient, closeAllRaw } from "../helpers/raw";
+import { getJson } from "../helpers/http";
 
 /**
  * The run must deliver this many random/mutated inputs (random bytes, mutated ops, bad numbers,
@@ -26,25 +26,6 @@ const TARGET_INPUTS = 100_000;
 const TIME_BUDGET_MS = 45_000;
 const WORKERS = 24;
 const KIND: ServerKind = process.env.FUZZ_SERVER === "nats-server" ? "nats-server" : "natsfleet";
-
-function getJson(port: number, path: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path, agent: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (text += d));
-      res.on("end", () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-        } catch (e) {
-          reject(new Error(`${path}: not JSON: ${text.slice(0, 200)}`));
-        }
-      });
-    });
-    req.on("error", reject);
-    req.setTimeout(3000, () => req.destroy(new Error(`${path}: timed out`)));
-  });
-}
 
 /**
  * The inputs of one connection. Most connections carry a long run of survivable hostile input

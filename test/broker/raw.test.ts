@@ -6,6 +6,8 @@
 import * as assert from "assert";
 import { SERVER_KINDS, ServerKind, ServerProcess, spawnServer, natsServerBinary, stopAllServers } from "../helpers/servers";
 import { RawClient, closeAllRaw } from "../helpers/raw";
+import { getJson } from "../helpers/http";
+import { freePort } from "../helpers/ports";
 
 const err = (text: string) => `-ERR '${text}'\r\n`;
 const CONNECT_QUIET = `CONNECT {"verbose":false,"pedantic":false}\r\n`;
@@ -521,6 +523,34 @@ for (const kind of SERVER_KINDS) {
         c.send("PUB foo 101\r\n");
         await c.waitClosed();
         assert.ok(c.afterInfo().endsWith("PONG\r\n" + err("Maximum Payload Violation")), JSON.stringify(c.afterInfo()));
+      });
+    });
+
+    describe("slow consumers", () => {
+      it("a subscriber that stops reading is closed without -ERR, counted in /varz and named in /connz; the publisher carries on", async () => {
+        const http = await freePort();
+        const s = await start(["-m", String(http)], `max_pending: 1MB\nwrite_deadline: "1s"\n`);
+        const sub = await open(s);
+        sub.send(CONNECT_QUIET + "SUB big 1\r\n");
+        await sub.sync();
+        sub.sock.pause();
+        const pub = await open(s);
+        pub.send(CONNECT_QUIET);
+        const payload = "x".repeat(65536);
+        // 25 MiB: more than the socket buffers on both ends can absorb.
+        for (let i = 0; i < 400; i++) pub.send(`PUB big ${payload.length}\r\n${payload}\r\n`);
+        assert.strictEqual(await pub.sync(15000), "PONG\r\n", "the publisher is not cut off");
+        sub.sock.resume();
+        await sub.waitClosed(10000);
+        assert.ok(!/-ERR/.test(sub.text), "no -ERR for a slow consumer");
+        const varz = (await getJson(http, "/varz")).body as { slow_consumers: number };
+        assert.strictEqual(varz.slow_consumers, 1);
+        const cid = sub.info().client_id as number;
+        const connz = (await getJson(http, `/connz?state=closed&cid=${cid}`)).body as { connections: Array<{ cid: number; reason: string }> };
+        const closed = connz.connections.find((c) => c.cid === cid);
+        // nats-server stalls the publisher, so its limit is usually the write deadline.
+        assert.match(closed?.reason ?? "(not listed)", /^Slow Consumer \((Pending Bytes|Write Deadline)\)$/);
+        assert.strictEqual(await pub.sync(), "PONG\r\nPONG\r\n");
       });
     });
 

@@ -3,3 +3,4 @@ export * from "./ports";
 export * from "./servers";
 export * from "./raw";
 export * from "./prng";
+export * from "./http";
