@@ -15,6 +15,7 @@ import { GatewayConn, GatewayInfo, GatewayLink } from "./conn";
 import { ClusterInterest, Mode } from "./interest";
 import { RemoteGateway, dial, CONNECT_DELAY_MS, RECONNECT_DELAY_MS } from "./remotes";
 import { ReplyTracker, ReplySender } from "./replies";
+import { GatewayTls, loadGatewayTls, acceptGatewayTls, dialGatewayTls } from "./tls";
 import { gwHash, GW_CLUSTER_OFFSET, GW_HASH_LEN, GW_REPLY_PREFIX, GW_SERVER_OFFSET, GW_SUBJECT_OFFSET, isRoutedReply } from "./hash";
 
 /** Gateway PINGs go out at least this often, whatever ping_interval says (nats-server: 15s). */
@@ -85,6 +86,10 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   private interest!: ClusterInterest;
   private replies!: ReplyTracker;
   private orderTimer: NodeJS.Timeout | null = null;
+  /** The gateway `tls {}` block: accepting side, and dialling side of remotes without their own. */
+  private tls: GatewayTls | null = null;
+  /** Remotes' own `tls {}` blocks, by gateway name. */
+  private readonly remoteTls = new Map<string, GatewayTls>();
 
   private readonly listenerHook: InterestListener = {
     subAdded: (account, sub) => {
@@ -108,6 +113,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   private async enable(g: GatewayOptions): Promise<void> {
     const server = this.server;
     if (g.port === 0) throw new Error(`gateway ${JSON.stringify(g.name)} has no port specified (select -1 for random port)`);
+    this.loadTls(g);
     this.opts = g;
     this.clusterHash = gwHash(g.name);
     this.serverHash = gwHash(server.id);
@@ -164,9 +170,24 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     this.applyRemotes(next);
   }
 
+  /** Read every certificate up front: a bad file is an error at start or reload, not at dial time. */
+  private loadTls(g: GatewayOptions): void {
+    const tls = g.tls ? loadGatewayTls(g.tls, `gateway "${g.name}"`) : null;
+    const remotes = new Map<string, GatewayTls>();
+    for (const r of g.gateways) if (r.tls) remotes.set(r.name, loadGatewayTls(r.tls, `gateway "${g.name}" remote "${r.name}"`));
+    this.tls = tls;
+    this.remoteTls.clear();
+    for (const [k, v] of remotes) this.remoteTls.set(k, v);
+  }
+
   /** Add, update and remove configured remotes without touching unrelated connections. */
   private applyRemotes(next: GatewayOptions): void {
     const server = this.server;
+    try {
+      this.loadTls(next);
+    } catch (e) {
+      server.log.error(`Gateway TLS not reloaded: ${(e as Error).message}`);
+    }
     const wanted = new Map(next.gateways.filter((r) => r.name !== next.name).map((r) => [r.name, r]));
     for (const [name, remote] of [...this.remotes]) {
       if (remote.implicit || wanted.has(name)) continue;
@@ -330,7 +351,15 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
         const msg = `Connecting to ${kind} gateway "${remote.name}" (${u.hostPort}) at ${u.hostPort} (attempt ${remote.attempts})`;
         if (report) server.log.info(msg);
         else server.log.debug(msg);
-        const sock = await dial(remote, u);
+        let sock = await dial(remote, u);
+        const t = this.remoteTls.get(remote.name) ?? this.tls;
+        if (sock && t) {
+          sock.on("error", () => undefined);
+          sock = await dialGatewayTls(sock, u.host, t).catch((e: Error) => {
+            server.log.error(`Gateway TLS handshake with "${remote.name}" at ${u.hostPort} failed: ${e.message}`);
+            return undefined;
+          });
+        }
         if (sock) {
           if (!this.running || remote.removed || this.outbound.has(remote.name)) {
             sock.destroy();
@@ -414,7 +443,8 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       const connect: Record<string, unknown> = { echo: false, verbose: false, pedantic: false };
       if (user !== undefined) connect.user = user;
       if (pass !== undefined) connect.pass = pass;
-      Object.assign(connect, { tls_required: false, name: server.id, gateway: g.name });
+      const secure = (this.remoteTls.get(conn.name) ?? this.tls) !== null;
+      Object.assign(connect, { tls_required: secure, name: server.id, gateway: g.name });
       conn.sendProto(`CONNECT ${JSON.stringify(connect)}\r\n`);
       conn.sendProto(this.infoLine());
       this.pending.delete(conn);
@@ -758,6 +788,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       headers: true,
     };
     if (g.authorization?.user !== undefined || g.authorization?.token !== undefined) info.auth_required = true;
+    if (this.tls) Object.assign(info, { tls_required: true, tls_verify: true });
     Object.assign(info, {
       max_payload: s.opts.maxPayload,
       gateway: g.name,
@@ -774,6 +805,20 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       sock.destroy();
       return;
     }
+    const t = this.tls;
+    if (!t) {
+      this.createInbound(sock);
+      return;
+    }
+    const where = `${stripV4Mapped(sock.remoteAddress ?? "")}:${sock.remotePort ?? 0}`;
+    sock.on("error", () => undefined);
+    acceptGatewayTls(sock, t).then(
+      (s) => (this.running ? this.createInbound(s) : s.destroy()),
+      (e: Error) => this.server.log.error(`${where} - Gateway TLS handshake error: ${e.message}`),
+    );
+  }
+
+  private createInbound(sock: net.Socket): void {
     sock.setNoDelay(true);
     const conn = new GatewayConn(this, sock, this.server.allocCid(), false, "", stripV4Mapped(sock.remoteAddress ?? ""), sock.remotePort ?? 0);
     this.pending.add(conn);

@@ -52,6 +52,8 @@ export interface ClusterOptions {
   routes?: string[];
   /** Ours only: server name (default `<gateway name>1`). */
   serverName?: string;
+  /** Gateway TLS files (both implementations). */
+  tls?: { cert: string; key: string; ca: string };
   /** nats-server only: fixed client and monitoring ports (to restart it in place). */
   clientPort?: number;
   httpPort?: number;
@@ -79,6 +81,7 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
       port: o.gatewayPort ?? -1,
       rejectUnknown: o.rejectUnknown,
       authorization: o.authorization ? { user: o.authorization.user, password: o.authorization.password } : undefined,
+      tls: o.tls ? { certFile: o.tls.cert, keyFile: o.tls.key, caFile: o.tls.ca } : undefined,
       gateways: (o.remotes ?? []).map((r) => ({ name: r.name, urls: [r.url] })),
     },
   };
@@ -115,6 +118,7 @@ export async function startNatsServer(name: string, o: ClusterOptions = {}): Pro
     `  listen: "127.0.0.1:${gwPort}"`,
     o.rejectUnknown ? `  reject_unknown_cluster: true` : "",
     auth,
+    o.tls ? `  tls { cert_file: "${o.tls.cert}", key_file: "${o.tls.key}", ca_file: "${o.tls.ca}", timeout: 3 }` : "",
     `  gateways: [`,
     remotes,
     `  ]`,

@@ -4,7 +4,11 @@
  * plus raw wire tests of the handshake, interest-only mode and optimistic-mode peers.
  */
 import * as assert from "assert";
+import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { ensureTestCerts } from "../helpers/certs";
 import { headers, NatsConnection, StringCodec } from "nats";
 import { stopAllServers } from "../helpers/servers";
 import { freePort, sleep } from "../helpers/ports";
@@ -356,6 +360,42 @@ describe("gateways", function () {
       if (B2) await B2.stop();
     }
   });
+
+  for (const [dialer, acceptor] of [
+    ["ours", "nats-server"],
+    ["nats-server", "ours"],
+  ] as Array<[Impl, Impl]>) {
+    it(`runs gateways over TLS: ${dialer} dials ${acceptor}`, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-gateway-certs-"));
+      ensureTestCerts(dir);
+      const tls = { cert: path.join(dir, "server-cert.pem"), key: path.join(dir, "server-key.pem"), ca: path.join(dir, "ca.pem") };
+      const B = await startCluster(acceptor, "B", { tls });
+      const A = await startCluster(dialer, "A", { tls, remotes: [{ name: "B", url: B.gatewayURL }] });
+      const conns: NatsConnection[] = [];
+      try {
+        await waitForMesh([A, B]);
+        const [na, nb] = await Promise.all([client(A), client(B)]);
+        conns.push(na, nb);
+        nb.subscribe("secure.svc", { callback: (_e, m) => m.respond(sc.encode("over tls")) });
+        await waitForInterest(na, nb, "secure.svc");
+        assert.strictEqual(sc.decode((await na.request("secure.svc", sc.encode(""), { timeout: 5000 })).data), "over tls");
+        // A plaintext peer cannot join.
+        const r = await rawConnect(Number((dialer === "ours" ? A : B).gatewayURL.split(":").pop()));
+        try {
+          r.send(`CONNECT {"gateway":"Z"}\r\n`);
+          await waitFor("plaintext peer cut off", () => r.sock.destroyed || r.sock.readableEnded, 5000);
+          assert.ok(!/^INFO /.test(r.text()), "no INFO before the TLS handshake");
+        } finally {
+          r.close();
+        }
+      } finally {
+        for (const c of conns) await c.close();
+        await A.stop();
+        await B.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   describe("wire protocol (our gateway port, raw sockets)", () => {
     let A: Cluster;
