@@ -71,6 +71,8 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
   private cluster: ClusterOptions | null = null;
   private name = "";
   private dynamicName = false;
+  /** The name the configuration gave (empty when none), to tell a real change on reload. */
+  private configuredName = "";
   private running = false;
   private ownURLs: string[] = [];
   private tls: RouteTls | null = null;
@@ -87,8 +89,11 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
   private async startRouting(c: ClusterOptions): Promise<void> {
     const server = this.server;
     this.cluster = c;
+    this.configuredName = c.name ?? "";
     this.dynamicName = !c.name;
     this.name = c.name || randomBytes(11).toString("base64url").replace(/[-_]/g, "x");
+    // Monitoring reports the name in use, generated or adopted, as nats-server does.
+    c.name = this.name;
     for (const seed of c.routes) parseRouteURL(seed); // a bad URL is an error now, not at dial time
     this.tls = c.tls ? loadRouteTls(c.tls) : null;
     const listener = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
@@ -122,7 +127,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
       if (active) await this.startRouting(next);
       return;
     }
-    if (!active || !prev || next.host !== prev.host || (next.port !== prev.port && !(next.port < 0 && prev.port < 0)) || (next.name ?? "") !== (prev.name ?? "")) {
+    if (!active || !prev || next.host !== prev.host || (next.port !== prev.port && !(next.port < 0 && prev.port < 0)) || (next.name ?? "") !== this.configuredName) {
       // The listener or the cluster's identity changed: start over.
       await this.stopRouting();
       if (active) await this.startRouting(next);
@@ -132,6 +137,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
     // New certificates apply to new connections; existing routes stay up.
     this.tls = next.tls ? loadRouteTls(next.tls) : null;
     this.cluster = next;
+    if (!next.name) next.name = this.name;
     const wanted = new Set(next.routes);
     for (const [raw, seed] of this.seeds) {
       if (wanted.has(raw)) continue;
@@ -416,9 +422,11 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
    */
   private adoptClusterName(theirs: string, theirsDynamic: boolean, keep: RouteConn): boolean {
     if (!this.dynamicName || theirs === "") return false;
-    if (theirsDynamic && this.name.localeCompare(theirs) >= 0) return false;
+    // Two generated names: the larger wins (byte order, as nats-server compares).
+    if (theirsDynamic && !(this.name < theirs)) return false;
     this.server.log.info(`Cluster name updated to ${theirs}`);
     this.name = theirs;
+    if (this.cluster) this.cluster.name = theirs;
     if (!theirsDynamic) this.dynamicName = false;
     for (const r of [...this.conns]) if (r !== keep) r.close("Cluster Name Conflict");
     return true;

@@ -101,7 +101,8 @@ export function memberConfig(spec: MemberSpec, ports: MemberPorts): string {
     `http: 127.0.0.1:${ports.http}`,
     ...(spec.extra ?? []),
     `cluster {`,
-    `  name: ${spec.cluster}`,
+    // An empty name leaves it to the server (nats-server generates one and adopts a peer's).
+    ...(spec.cluster ? [`  name: ${spec.cluster}`] : []),
     `  listen: 127.0.0.1:${ports.cluster}`,
   ];
   if (spec.auth) lines.push(`  authorization { user: ${spec.auth.user}, password: ${spec.auth.password} }`);

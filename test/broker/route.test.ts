@@ -284,6 +284,33 @@ describe("routes (cluster)", function () {
     await checkRequestReply(all, "big.svc");
   });
 
+  it("every member listing every route, itself included, started at once: one route per pair", async () => {
+    const kinds = ["natsfleet", "nats-server", "natsfleet", "nats-server", "natsfleet"] as const;
+    const ports = await Promise.all(kinds.map(() => memberPorts()));
+    const routes = ports.map((p) => `nats-route://127.0.0.1:${p.cluster}`);
+    const all = await Promise.all(kinds.map((k, i) => startMember(k, { name: `M${i}`, cluster: "C1", ports: ports[i], routes })));
+    await waitForMesh(all, 20000);
+    await sleep(2000);
+    // Still exactly one route per pair after duplicate resolution settled.
+    await waitForMesh(all, 1000);
+    await checkPubSub(all, "full.pubsub");
+    await checkQueue(all, "full.work", 300);
+    await checkRequestReply(all.slice(0, 3), "full.svc");
+  });
+
+  it("a server without a cluster name takes its peer's, whichever side has none", async () => {
+    const n = await startMember("nats-server", { name: "N", cluster: "C9" });
+    const a = await startMember("natsfleet", { name: "A", cluster: "", routes: [n.routeURL] });
+    await waitForMesh([a, n]);
+    assert.strictEqual((await monitor(a, "/varz")).cluster.name, "C9");
+    const b = await startMember("natsfleet", { name: "B", cluster: "C8" });
+    const n2 = await startMember("nats-server", { name: "N2", cluster: "", routes: [b.routeURL] });
+    await waitForMesh([b, n2]);
+    assert.strictEqual((await monitor(n2, "/varz")).cluster.name, "C8");
+    await checkPubSub([a, n], "dyn.one");
+    await checkPubSub([b, n2], "dyn.two");
+  });
+
   it("rejects a cluster name mismatch with nats-server's exact text, on both servers", async () => {
     const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
     const n = await startMember("nats-server", { name: "N", cluster: "C1" });
