@@ -80,8 +80,6 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   private ordered: GatewayConn[] = [];
   /** Connections not registered yet (handshake in progress). */
   private readonly pending = new Set<GatewayConn>();
-  private readonly dirty: GatewayConn[] = [];
-  private flushScheduled = false;
   private readonly accountBufs = new Map<string, Buffer>();
   private interest!: ClusterInterest;
   private replies!: ReplyTracker;
@@ -223,7 +221,6 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     this.listener = null;
     const closing = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
     for (const c of [...this.outbound.values(), ...this.inbound.values(), ...this.pending]) c.close("Server Shutdown");
-    this.flushDirty();
     await closing;
     const li = server.interestListeners.indexOf(this.listenerHook);
     if (li >= 0) server.interestListeners.splice(li, 1);
@@ -263,16 +260,13 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   }
 
   markDirty(conn: GatewayConn): void {
-    this.dirty.push(conn);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flushDirty());
+    // Flushed with the clients, once per event-loop turn.
+    this.server.dirty.push(conn);
+    this.server.scheduleFlush();
   }
 
-  private flushDirty(): void {
-    this.flushScheduled = false;
-    const list = this.dirty.splice(0);
-    for (const c of list) c.flush();
+  get maxPending(): number {
+    return this.server.opts.maxPending;
   }
 
   onConnect(conn: GatewayConn, connect: Record<string, unknown>): string | undefined {

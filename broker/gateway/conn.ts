@@ -42,6 +42,8 @@ export interface GatewayLink {
   readonly maxPayload: number;
   readonly pingIntervalMs: number;
   readonly pingMax: number;
+  /** Unsent bytes beyond which the peer is cut off as a slow consumer. */
+  readonly maxPending: number;
   log(level: "info" | "error" | "debug" | "trace", conn: GatewayConn, text: string): void;
   /** A batch of input was processed (flush what it produced for other connections). */
   afterInput(): void;
@@ -68,7 +70,8 @@ export type GatewayCloseReason =
   | "Wrong Gateway"
   | "Wrong Port"
   | "Duplicate Gateway"
-  | "Gateway Removed";
+  | "Gateway Removed"
+  | "Slow Consumer (Pending Bytes)";
 
 export class GatewayConn implements ParserSink, Deliverer {
   readonly kind = Kind.GATEWAY;
@@ -439,6 +442,12 @@ export class GatewayConn implements ParserSink, Deliverer {
     const b = this.out.take();
     if (!b || this.sock.destroyed) return;
     this.sock.write(b);
+    if (this.sock.writableLength > this.link.maxPending) {
+      // A cluster that stops reading must not hold this server's memory hostage.
+      this.link.log("error", this, `Slow Consumer Detected: ${this.sock.writableLength} bytes pending`);
+      this.sock.destroy();
+      this.close("Slow Consumer (Pending Bytes)");
+    }
   }
 
   get pendingBytes(): number {
