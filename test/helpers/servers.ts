@@ -140,6 +140,12 @@ export class ServerProcess {
 
 const live = new Set<ServerProcess>();
 
+// If the test process dies (a crash, mocha's process.exit after a failure), take its servers
+// along instead of leaving them orphaned and holding ports.
+process.once("exit", () => {
+  for (const s of live) if (s.running) s.proc.kill("SIGKILL");
+});
+
 function argValue(args: string[], names: string[]): string | undefined {
   for (let i = 0; i < args.length - 1; i++) if (names.includes(args[i])) return args[i + 1];
   return undefined;
