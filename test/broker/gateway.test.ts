@@ -26,7 +26,9 @@ import {
   waitForInterest,
   waitForMesh,
 } from "./gateway-helpers";
-import { gwHash } from "../../broker/gateway";
+import { gwHash, GatewayAddon } from "../../broker/gateway";
+import { createServer } from "../../broker/index";
+import { loadConfigFile } from "../../broker/config/options";
 
 const sc = StringCodec();
 
@@ -396,6 +398,34 @@ describe("gateways", function () {
       }
     });
   }
+
+  it("takes its gateway from a nats-server config file and applies an edited file on reload", async () => {
+    const B = await startCluster("nats-server", "B");
+    const C = await startCluster("nats-server", "C");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-gateway-conf-"));
+    const file = path.join(dir, "a.conf");
+    const write = (remotes: string) =>
+      fs.writeFileSync(file, `listen: "127.0.0.1:-1"\nhttp: "127.0.0.1:-1"\nserver_name: A1\ngateway {\n  name: A\n  listen: "127.0.0.1:-1"\n  gateways: [\n${remotes}\n  ]\n}\n`);
+    write(`    { name: B, url: "${B.gatewayURL}" }`);
+    const server = createServer(loadConfigFile(file).options, { log: { quiet: true } });
+    const addon = new GatewayAddon();
+    server.addons.push(addon);
+    await server.start();
+    const A: Cluster = { impl: "ours", name: "A", clientURL: server.clientURL(), gatewayURL: `nats://127.0.0.1:${addon.port}`, httpPort: server.httpPort, server, addon, stop: () => server.shutdown() };
+    try {
+      await waitForMesh([A, B]);
+      // Swap B for C in the file: B's outbound goes, C's comes, the listener stays.
+      write(`    { name: C, urls: ["${C.gatewayURL}"] }`);
+      await server.reload(loadConfigFile(file).options);
+      await waitFor("outbound to C only", async () => (await outboundNames(A)).join() === "C");
+      assert.strictEqual(Number(A.gatewayURL.split(":").pop()), addon.port, "the gateway listener keeps its port");
+    } finally {
+      await server.shutdown();
+      await B.stop();
+      await C.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   describe("wire protocol (our gateway port, raw sockets)", () => {
     let A: Cluster;
