@@ -150,6 +150,37 @@ export async function startMember(kind: ServerKind, spec: MemberSpec): Promise<M
   return m;
 }
 
+/**
+ * Start natsfleet-server from command-line flags only (no config file); `-a`, `-p` and `-m`
+ * are added. The member's cluster port is read back from /varz (flags may ask for -1).
+ */
+export async function startWithFlags(name: string, flags: string[]): Promise<Member> {
+  const [clientPort, httpPort] = await freePorts(2);
+  const args = ["-a", "127.0.0.1", "-p", String(clientPort), "-m", String(httpPort), "-n", name, ...flags];
+  const saved = process.env.NATSFLEET_SERVER_BIN;
+  process.env.NATSFLEET_SERVER_BIN = routeEntry();
+  let proc: ServerProcess;
+  try {
+    proc = await spawnServer("natsfleet", args);
+  } finally {
+    if (saved === undefined) delete process.env.NATSFLEET_SERVER_BIN;
+    else process.env.NATSFLEET_SERVER_BIN = saved;
+  }
+  await waitFor(async () => (await tryGet(httpPort, "/varz")) !== null, 10000, `${name} monitoring`);
+  const v = (await tryGet(httpPort, "/varz"))!;
+  const cluster = Number(v.cluster?.cluster_port ?? 0);
+  const ports = { client: clientPort, cluster, http: httpPort };
+  return {
+    kind: "natsfleet",
+    spec: { name, cluster: String(v.cluster?.name ?? ""), ports },
+    ports,
+    proc,
+    url: `nats://127.0.0.1:${clientPort}`,
+    routeURL: `nats-route://127.0.0.1:${cluster}`,
+    configFile: "",
+  };
+}
+
 /** Rewrite a member's config and SIGHUP it. */
 export async function reloadMember(m: Member, spec: MemberSpec): Promise<void> {
   m.spec = { ...spec, ports: m.ports };

@@ -18,6 +18,7 @@ import {
   Member,
   MemberSpec,
   startMember,
+  startWithFlags,
   reloadMember,
   memberPorts,
   monitor,
@@ -309,6 +310,18 @@ describe("routes (cluster)", function () {
     assert.strictEqual((await monitor(n2, "/varz")).cluster.name, "C8");
     await checkPubSub([a, n], "dyn.one");
     await checkPubSub([b, n2], "dyn.two");
+  });
+
+  it("takes the cluster from nats-server's flags: --cluster with a random port, --cluster_name, --routes", async () => {
+    const n = await startMember("nats-server", { name: "N", cluster: "CF" });
+    const a = await startWithFlags("A", ["--cluster", "nats://127.0.0.1:-1", "--cluster_name", "CF", "--routes", n.routeURL]);
+    assert.ok(a.ports.cluster > 0, "the bound cluster port is reported");
+    const b = await startWithFlags("B", ["-cluster", "nats://127.0.0.1:-1", "-cluster_name", "CF", "-routes", a.routeURL]);
+    await waitForMesh([n, a, b]);
+    const v = await monitor(a, "/varz");
+    assert.strictEqual(v.cluster.name, "CF");
+    assert.strictEqual(v.routes, 2);
+    await checkPubSub([n, a, b], "flags.pubsub");
   });
 
   it("rejects a cluster name mismatch with nats-server's exact text, on both servers", async () => {
