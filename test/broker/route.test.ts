@@ -14,6 +14,15 @@ import { stopAllServers, liveServers, natsServerBinary } from "../helpers/server
 import { RawClient, closeAllRaw } from "../helpers/raw";
 import { sleep } from "../helpers/ports";
 import { ensureTestCerts } from "../helpers/certs";
+import * as net from "net";
+import type { Deliverer, DeliverySub } from "../../broker/message";
+import { Server } from "../../broker/server";
+import { Logger } from "../../broker/log";
+import { withDefaults } from "../../broker/options";
+import { RouteAddon } from "../../broker/route";
+import { LocalInterest, interestLine, isLocalInterest, permitted } from "../../broker/route/interest";
+import { parseRouteURL, hostKey, routeIP } from "../../broker/route/url";
+import { parseRouteInfo, parseRouteConnect } from "../../broker/route/info";
 import {
   Member,
   MemberSpec,
@@ -553,5 +562,84 @@ describe("routes (cluster)", function () {
       const s = await monitor(a, "/subsz");
       assert.strictEqual(s.num_subscriptions, 0);
     });
+  });
+});
+
+describe("route module pieces", () => {
+  const client = { kind: 0 } as unknown as Deliverer;
+  const leaf = { kind: 3 } as unknown as Deliverer;
+  const route = { kind: 1 } as unknown as Deliverer;
+
+  it("aggregates local interest per (account, subject[, queue]) and says when peers must hear", () => {
+    const li = new LocalInterest();
+    const s1: DeliverySub = { subject: "a.b", conn: client };
+    const s2: DeliverySub = { subject: "a.b", conn: client };
+    assert.strictEqual(interestLine(li.add("$G", s1)!, false), "RS+ $G a.b\r\n");
+    assert.strictEqual(li.add("$G", s2), null, "a second subscription changes nothing for peers");
+    assert.strictEqual(li.add("ACC", { subject: "a.b", conn: client })!.account, "ACC", "accounts are separate");
+    assert.strictEqual(li.remove("$G", s1), null);
+    assert.strictEqual(interestLine(li.remove("$G", s2)!, false), "RS- $G a.b\r\n");
+    const q1: DeliverySub = { subject: "w", queue: "g", conn: client };
+    const q2: DeliverySub = { subject: "w", queue: "g", conn: client };
+    assert.strictEqual(interestLine(li.add("$G", q1)!, false), "RS+ $G w g 1\r\n");
+    assert.strictEqual(interestLine(li.add("$G", q2)!, false), "RS+ $G w g 2\r\n");
+    // A leaf's queue interest weighs what the leaf announced, and leaf origin goes as LS+.
+    const lq = Object.assign({ subject: "w", queue: "g", conn: leaf }, { weight: 3, origin: "EDGE" });
+    assert.strictEqual(interestLine(li.add("$G", lq)!, false), "RS+ $G w g 5\r\n");
+    lq.weight = 7; // changed later: removal still takes back what was added
+    assert.strictEqual(interestLine(li.remove("$G", lq)!, false), "RS+ $G w g 2\r\n");
+    assert.strictEqual(interestLine(li.remove("$G", q1)!, false), "RS+ $G w g 1\r\n");
+    assert.strictEqual(interestLine(li.remove("$G", q2)!, false), "RS- $G w g\r\n");
+    const ls = Object.assign({ subject: "l.x", conn: leaf }, { origin: "EDGE" });
+    const le = li.add("$G", ls)!;
+    assert.strictEqual(interestLine(le, true), "LS+ EDGE $G l.x\r\n");
+    assert.strictEqual(interestLine(le, false), "RS+ $G l.x\r\n", "peers without lnoc get RS+");
+    assert.strictEqual([...li.entries()].length, 2);
+    assert.strictEqual(interestLine(li.remove("$G", ls)!, true), "LS- $G l.x\r\n");
+    assert.strictEqual([...li.entries()].length, 1);
+    assert.ok(isLocalInterest(s1) && isLocalInterest(lq) && !isLocalInterest({ subject: "x", conn: route }));
+  });
+
+  it("checks cluster permissions: allow lists and deny lists with wildcards", () => {
+    assert.ok(permitted(undefined, "x"));
+    assert.ok(permitted({ allow: ["foo.>"] }, "foo.bar"));
+    assert.ok(!permitted({ allow: ["foo.>"] }, "bar"));
+    assert.ok(!permitted({ deny: ["secret.*"] }, "secret.x"));
+    assert.ok(permitted({ deny: ["secret.*"] }, "secret.x.y"));
+  });
+
+  it("parses route URLs and names what is wrong with bad ones", () => {
+    const u = parseRouteURL("nats-route://ru%40ser:p%3Ass@127.0.0.1:7244");
+    assert.deepStrictEqual([u.host, u.port, u.user, u.pass], ["127.0.0.1", 7244, "ru@ser", "p:ss"]);
+    assert.strictEqual(parseRouteURL("nats://[::1]:5").host, "::1");
+    assert.strictEqual(parseRouteURL("nats-route://h").port, 6222);
+    assert.throws(() => parseRouteURL("not a url"), /invalid route URL "not a url"/);
+    assert.strictEqual(hostKey("::1", 5), "[::1]:5");
+    assert.strictEqual(routeIP("10.0.0.1", 6222), "nats-route://10.0.0.1:6222/");
+  });
+
+  it("rejects unusable INFO and CONNECT JSON with the reason", () => {
+    assert.match(String(parseRouteInfo("{")), /invalid JSON/);
+    assert.strictEqual(parseRouteInfo("[]"), "not a JSON object");
+    assert.strictEqual(parseRouteInfo('{"server_name":"x"}'), "no server_id");
+    assert.strictEqual(parseRouteInfo('{"server_id":"S","port":"1"}'), '"port" is not a number');
+    assert.strictEqual(parseRouteInfo('{"server_id":"S","connect_urls":[1]}'), '"connect_urls" is not a list of strings');
+    const ok = parseRouteInfo('{"server_id":"S","connect_urls":null,"future_field":1}');
+    assert.ok(typeof ok === "object" && ok.connect_urls === undefined && ok.future_field === 1);
+    assert.strictEqual(parseRouteConnect('{"name":5}'), '"name" is not a string');
+  });
+
+  it("a busy cluster port fails start with an error naming the cluster listener", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const s = new Server(withDefaults({ host: "127.0.0.1", port: -1, cluster: { name: "C", host: "127.0.0.1", port, routes: [] } }), new Logger({ quiet: true }));
+    s.addons.push(new RouteAddon());
+    try {
+      await assert.rejects(s.start(), new RegExp(`cluster listener on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+    } finally {
+      await s.shutdown();
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
   });
 });
