@@ -152,11 +152,9 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
       server.log.info(`Added route ${redact(parseRouteURL(raw))}`);
       this.addSeed(raw);
     }
-    const urls = ownClientURLs(server);
-    if (urls.join() !== this.ownURLs.join()) {
-      this.ownURLs = urls;
-      this.updateConnectURLs();
-    }
+    // client_advertise or no_advertise may have changed (setConnectURLs ignores no change).
+    this.ownURLs = ownClientURLs(server);
+    this.updateConnectURLs();
   }
 
   /**
