@@ -5,58 +5,34 @@
  * queue groups served by exactly one cluster, and `_GR_.` reply routing.
  */
 import * as net from "net";
-import * as os from "os";
 import type { Server, ServerAddon } from "../server";
 import type { GatewayOptions } from "../options";
 import { InMsg, Deliverer, Kind, InterestListener, Forwarder } from "../message";
 import type { GatewayConnView, GatewaysView } from "../monitor/sources";
-import { VERSION, PROTOCOL_VERSION } from "../version";
 import { GatewayConn, GatewayInfo, GatewayLink } from "./conn";
-import { ClusterInterest, Mode } from "./interest";
+import { ClusterInterest } from "./interest";
 import { RemoteGateway, dial, CONNECT_DELAY_MS, RECONNECT_DELAY_MS } from "./remotes";
 import { ReplyTracker, ReplySender } from "./replies";
 import { GatewayTls, loadGatewayTls, acceptGatewayTls, dialGatewayTls } from "./tls";
+import { InterestAnnouncer } from "./announce";
+import { GatewayRouteHooks, routeByHash, routeList, sendOverRoute } from "./routes";
+import {
+  GATEWAY_CMD_ALL_SUBS_COMPLETE,
+  GATEWAY_CMD_ALL_SUBS_START,
+  GATEWAY_CMD_GOSSIP,
+  advertisedURL,
+  decodeAccount,
+  gatewayInfoLine,
+  gossipInfoLine,
+  stripV4Mapped,
+  hostPort,
+} from "./info";
 import { gwHash, GW_CLUSTER_OFFSET, GW_HASH_LEN, GW_REPLY_PREFIX, GW_SERVER_OFFSET, GW_SUBJECT_OFFSET, isRoutedReply } from "./hash";
 
 /** Gateway PINGs go out at least this often, whatever ping_interval says (nats-server: 15s). */
 const MAX_PING_INTERVAL_MS = 15000;
 const DEFAULT_AUTH_TIMEOUT_MS = 2000;
-const GATEWAY_CMD_GOSSIP = 1;
-const GATEWAY_CMD_ALL_SUBS_START = 2;
-const GATEWAY_CMD_ALL_SUBS_COMPLETE = 3;
 const EMPTY_QUEUES: ReadonlySet<string> = new Set();
-
-declare module "../server" {
-  interface Server {
-    /** This server's gateways, for /gatewayz and /varz (see monitor/sources.ts). */
-    gateways?: GatewaysView;
-    /** Set while gateways run: what the route module tells and asks the gateway module. */
-    gatewayRouteHooks?: GatewayRouteHooks;
-  }
-}
-
-/**
- * The route side of gateways (nats-server spreads gateway knowledge over routes, so every
- * server of a cluster holds its own outbound connection to every other cluster).
- */
-export interface GatewayRouteHooks {
-  /** This server's gateway URL, for the route INFO field `gateway_url`. */
-  readonly url: string;
-  /**
-   * A route INFO: `gateway_url` (a peer's gateway URL, advertised in our gateway_urls) and/or
-   * `gateway` with `gateway_cmd` 1 (a gateway a peer connected to: connect to it too).
-   */
-  onRouteInfo(info: { gateway?: string; gateway_urls?: string[]; gateway_cmd?: number; gateway_url?: string }): void;
-  /** INFO lines for a newly registered route: the gateways this server has connections to. */
-  infosForNewRoute(): string[];
-}
-
-/** What this module reads of routes (duck-typed: the route module owns the class). */
-interface RouteLike extends Partial<Deliverer> {
-  remoteId?: string;
-  sendProto?(text: string): void;
-  sendMessage?(account: string, m: InMsg): boolean;
-}
 
 export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   private server!: Server;
@@ -82,6 +58,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   private readonly pending = new Set<GatewayConn>();
   private readonly accountBufs = new Map<string, Buffer>();
   private interest!: ClusterInterest;
+  private announcer!: InterestAnnouncer;
   private replies!: ReplyTracker;
   private orderTimer: NodeJS.Timeout | null = null;
   /** The gateway `tls {}` block: accepting side, and dialling side of remotes without their own. */
@@ -129,9 +106,12 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     listener.on("error", (err) => server.log.error(`Gateway listener error: ${err.message}`));
     this.listener = listener;
     this.port = (listener.address() as net.AddressInfo).port;
-    this.url = this.advertisedURL(g);
+    this.url = advertisedURL(g.advertise, g.host, this.port);
     this.running = true;
-    this.interest = new ClusterInterest((acc, subj, queue, added) => this.localInterestChanged(acc, subj, queue, added));
+    this.interest = new ClusterInterest((acc, subj, queue, added) => {
+      if (this.inbound.size > 0) this.announcer.changed(this.inbound.values(), acc, subj, queue, added);
+    });
+    this.announcer = new InterestAnnouncer(this.interest, () => this.opts?.name ?? "");
     for (const acc of server.accounts.values()) for (const sub of acc.sublist.all()) if (sub.conn.kind !== Kind.GATEWAY) this.interest.add(acc.name, sub);
     this.replies = new ReplyTracker(this);
     server.interestListeners.push(this.listenerHook);
@@ -487,10 +467,13 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     this.inbound.set(conn.cid, conn);
     conn.registered = true;
     this.server.log.info(`${conn.describe()} - Inbound gateway connection from "${conn.name}" (${conn.remoteId}) registered`);
-    this.sendQueueSubs(conn);
+    this.announcer.sendQueueSubs(conn);
     this.implicitGateway(info);
     this.gossipTo(conn);
-    for (const account of this.knownAccounts()) this.sendAllSubs(conn, account);
+    // Every account we know, even without subscriptions: the peer then sends nothing for it.
+    const accounts = new Set<string>(this.server.accounts.keys());
+    for (const a of this.interest.accounts.keys()) accounts.add(a);
+    for (const account of accounts) this.announcer.sendAllSubs(conn, account);
   }
 
   /** Learn a gateway from an inbound connection or gossip: dial it unless already known. */
@@ -515,8 +498,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   private gossipTo(conn: GatewayConn): void {
     for (const [name, remote] of this.remotes) {
       if (name === conn.name || remote.urls.size === 0) continue;
-      const info = { server_id: this.server.id, gateway: name, gateway_urls: remote.urlStrings(), gateway_cmd: GATEWAY_CMD_GOSSIP };
-      conn.sendProto(`INFO ${JSON.stringify(info)}\r\n`);
+      conn.sendProto(gossipInfoLine(this.server.id, undefined, name, remote.urlStrings()));
     }
   }
 
@@ -525,14 +507,13 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     const remote = this.remotes.get(name);
     if (!remote || remote.urls.size === 0) return undefined;
     // Not our server id: an older peer would otherwise take it for a route to itself.
-    const info = { server_id: `GW${this.server.id}`, server_name: this.server.name, gateway: name, gateway_urls: remote.urlStrings(), gateway_cmd: GATEWAY_CMD_GOSSIP };
-    return `INFO ${JSON.stringify(info)}\r\n`;
+    return gossipInfoLine(`GW${this.server.id}`, this.server.name, name, remote.urlStrings());
   }
 
   private tellRoutes(name: string): void {
     const line = this.gossipLine(name);
     if (!line) return;
-    for (const r of this.routeList()) if (!r.closed && typeof r.sendProto === "function") r.sendProto(line);
+    for (const r of routeList(this.server)) if (!r.closed && typeof r.sendProto === "function") r.sendProto(line);
   }
 
   private routeHooks(): GatewayRouteHooks {
@@ -560,51 +541,6 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     };
   }
 
-  // ---- our interest, sent on inbound connections -----------------------------------------------
-
-  private knownAccounts(): string[] {
-    const names = new Set<string>(this.server.accounts.keys());
-    for (const a of this.interest.accounts.keys()) names.add(a);
-    return [...names];
-  }
-
-  private sendQueueSubs(conn: GatewayConn): void {
-    let text = "";
-    for (const account of this.interest.accounts.keys()) {
-      for (const t of this.interest.keys(account, true)) text += `RS+ ${account} ${t.subject} ${t.queue} 1\r\n`;
-    }
-    if (text) conn.sendProto(text);
-  }
-
-  /** Interest-only mode for an account: INFO gateway_cmd 2, every plain subscription, gateway_cmd 3. */
-  private sendAllSubs(conn: GatewayConn, account: string): void {
-    const payload = Buffer.from(account, "latin1").toString("base64");
-    const cmd = (c: number) => `INFO ${JSON.stringify({ gateway: this.opts!.name, gateway_cmd: c, gateway_cmd_payload: payload })}\r\n`;
-    let text = cmd(GATEWAY_CMD_ALL_SUBS_START);
-    for (const t of this.interest.keys(account, false)) text += `RS+ ${account} ${t.subject}\r\n`;
-    text += cmd(GATEWAY_CMD_ALL_SUBS_COMPLETE);
-    conn.sendProto(text);
-    conn.sent.set(account, Mode.InterestOnly);
-  }
-
-  /** First or last subscription of a key in this cluster: tell every inbound gateway. */
-  private localInterestChanged(account: string, subject: string, queue: string | undefined, added: boolean): void {
-    if (this.inbound.size === 0) return;
-    for (const conn of this.inbound.values()) {
-      const mode = conn.sent.get(account);
-      if (queue !== undefined) {
-        if (added && mode === null) conn.sent.delete(account);
-        conn.sendProto(added ? `RS+ ${account} ${subject} ${queue} 1\r\n` : `RS- ${account} ${subject} ${queue}\r\n`);
-      } else if (mode === Mode.InterestOnly) {
-        conn.sendProto(added ? `RS+ ${account} ${subject}\r\n` : `RS- ${account} ${subject}\r\n`);
-      } else if (added) {
-        // An account the remote has not heard of yet (or was told A-): announce it whole.
-        if (mode === null) conn.sendProto(`A+ ${account}\r\n`);
-        this.sendAllSubs(conn, account);
-      }
-    }
-  }
-
   // ---- messages from other clusters --------------------------------------------------------------
 
   onMessage(conn: GatewayConn, account: string, m: InMsg, queues: ReadonlySet<string> | null): void {
@@ -625,7 +561,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     }
     if (!conn.outbound && conn.sent.get(account) === undefined) {
       // An optimistic sender: switch the account to interest-only rather than refuse subjects one by one.
-      this.sendAllSubs(conn, account);
+      this.announcer.sendAllSubs(conn, account);
     }
     server.routeMessage(conn, acc, m, queues ?? EMPTY_QUEUES);
   }
@@ -641,8 +577,8 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     if (!acc) return;
     const srv = s.substr(GW_SERVER_OFFSET, GW_HASH_LEN);
     if (srv !== this.serverHash) {
-      const route = this.routeByHash(srv);
-      if (route && this.sendOverRoute(route, account, m)) return;
+      const route = routeByHash(this.server, srv);
+      if (route && sendOverRoute(route, account, m)) return;
     }
     this.deliverStripped(conn, acc.name, m);
   }
@@ -670,25 +606,6 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       m.ss = ss;
       m.subject = subject;
     }
-  }
-
-  private routeList(): RouteLike[] {
-    const routes = (this.server as unknown as { routes?: ReadonlyMap<number, RouteLike> }).routes;
-    return routes ? [...routes.values()] : [];
-  }
-
-  private routeByHash(hash: string): RouteLike | undefined {
-    for (const r of this.routeList()) if (r.remoteId && !r.closed && gwHash(r.remoteId) === hash) return r;
-    return undefined;
-  }
-
-  /** Pass a routed reply to the cluster peer that made the request, subject unchanged. */
-  private sendOverRoute(route: RouteLike, account: string, m: InMsg): boolean {
-    if (typeof route.sendMessage === "function") return route.sendMessage(account, m);
-    if (typeof route.collect !== "function" || typeof route.flushCollected !== "function") return false;
-    const sub = { subject: m.subject, conn: route as Deliverer, account };
-    route.collect(sub, m);
-    return route.flushCollected(m);
   }
 
   // ---- messages to other clusters ---------------------------------------------------------------
@@ -757,41 +674,21 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     this.ordered = [...this.outbound.values()].sort((a, b) => (a.rtt || Number.MAX_SAFE_INTEGER) - (b.rtt || Number.MAX_SAFE_INTEGER));
   }
 
-  // ---- INFO and URLs ----------------------------------------------------------------------------
+  // ---- INFO ------------------------------------------------------------------------------------
 
-  private advertisedURL(g: GatewayOptions): string {
-    if (g.advertise) return g.advertise.includes(":") ? g.advertise : `${g.advertise}:${this.port}`;
-    let host = g.host;
-    if (host === "0.0.0.0" || host === "::" || host === "") host = publicIPv4() ?? "127.0.0.1";
-    return hostPort(host, this.port);
-  }
-
-  /** The gateway INFO (accepting side, and the dialer after its CONNECT). */
+  /** The gateway INFO (accepting side, and the dialler after its CONNECT). */
   infoLine(): string {
     const g = this.opts!;
-    const s = this.server;
-    const [host, port] = splitHostPort(this.url, this.port);
-    const info: Record<string, unknown> = {
-      server_id: s.id,
-      server_name: s.name,
-      version: PROTOCOL_VERSION,
-      proto: 0,
-      go: `natsfleet ${VERSION} node ${process.version}`,
-      host,
-      port,
-      headers: true,
-    };
-    if (g.authorization?.user !== undefined || g.authorization?.token !== undefined) info.auth_required = true;
-    if (this.tls) Object.assign(info, { tls_required: true, tls_verify: true });
-    Object.assign(info, {
-      max_payload: s.opts.maxPayload,
+    return gatewayInfoLine({
+      serverId: this.server.id,
+      serverName: this.server.name,
+      url: this.url,
+      clusterURLs: this.clusterURLs,
       gateway: g.name,
-      gateway_urls: [this.url, ...this.clusterURLs],
-      gateway_url: this.url,
-      gateway_nrp: true,
-      gateway_iom: true,
+      maxPayload: this.server.opts.maxPayload,
+      authRequired: g.authorization?.user !== undefined || g.authorization?.token !== undefined,
+      tls: this.tls !== null,
     });
-    return `INFO ${JSON.stringify(info)}\r\n`;
   }
 
   private accept(sock: net.Socket): void {
@@ -844,31 +741,3 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   }
 }
 
-function decodeAccount(payload: string | undefined): string | undefined {
-  if (typeof payload !== "string" || payload === "") return undefined;
-  const name = Buffer.from(payload, "base64").toString("latin1");
-  return name === "" ? undefined : name;
-}
-
-function publicIPv4(): string | undefined {
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  }
-  return undefined;
-}
-
-function hostPort(h: string, p: number): string {
-  return h.includes(":") ? `[${h}]:${p}` : `${h}:${p}`;
-}
-
-function splitHostPort(hp: string, fallbackPort: number): [string, number] {
-  const i = hp.lastIndexOf(":");
-  if (i < 0) return [hp, fallbackPort];
-  const host = hp.slice(0, i).replace(/^\[|\]$/g, "");
-  const port = Number(hp.slice(i + 1));
-  return [host, Number.isFinite(port) ? port : fallbackPort];
-}
-
-function stripV4Mapped(ip: string): string {
-  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-}
