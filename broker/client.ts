@@ -184,10 +184,7 @@ export class Client implements ParserSink, Deliverer {
 
   onOp(op: Op, p: Parser): boolean {
     if (this.closed) return false;
-    if (op !== Op.CONNECT && !this.connectReceived && this.server.authRequired()) {
-      this.authViolation();
-      return false;
-    }
+    if (op !== Op.CONNECT && !this.connectReceived && this.server.authRequired() && !this.admitWithoutConnect()) return false;
     switch (op) {
       case Op.CONNECT:
         return this.processConnect(p);
@@ -225,10 +222,7 @@ export class Client implements ParserSink, Deliverer {
 
   onMsgArgs(op: Op, p: Parser): number {
     if (this.closed) return -1;
-    if (!this.connectReceived && this.server.authRequired()) {
-      this.authViolation();
-      return -1;
-    }
+    if (!this.connectReceived && this.server.authRequired() && !this.admitWithoutConnect()) return -1;
     const m = this.msg;
     let size: number;
     if (op === Op.HPUB) {
@@ -329,6 +323,25 @@ export class Client implements ParserSink, Deliverer {
     return -1;
   }
 
+  /**
+   * An op before CONNECT on a server that wants credentials: with no_auth_user the client is
+   * that user (as nats-server allows, for telnet-style use); otherwise 'Authorization Violation'.
+   */
+  private admitWithoutConnect(): boolean {
+    const account = this.server.opts.noAuthUser ? this.server.authenticate(this, this.opts) : undefined;
+    if (!account) {
+      this.authViolation();
+      return false;
+    }
+    this.account = account;
+    this.connectReceived = true;
+    if (this.authTimer) {
+      clearTimeout(this.authTimer);
+      this.authTimer = null;
+    }
+    return true;
+  }
+
   private processConnect(p: Parser): boolean {
     let parsed: Record<string, unknown>;
     try {
@@ -360,13 +373,16 @@ export class Client implements ParserSink, Deliverer {
       this.close("Protocol Violation");
       return false;
     }
-    if (this.server.authRequired() && !this.connectReceived) {
+    // nats-server authenticates every CONNECT that carries credentials, not just the first.
+    const credentials = CREDENTIAL_FIELDS.some((k) => typeof parsed[k] === "string");
+    if (this.server.authRequired() && (!this.connectReceived || credentials)) {
       const account = this.server.authenticate(this, this.opts);
       if (!account) {
         this.authViolation();
         return false;
       }
-      this.account = account;
+      // A later CONNECT keeps the connection in its first account (as nats-server keeps its subscriptions).
+      if (!this.connectReceived) this.account = account;
     }
     if (this.authTimer) {
       clearTimeout(this.authTimer);
@@ -643,6 +659,8 @@ export class Client implements ParserSink, Deliverer {
     return `${this.ip}:${this.port} - cid:${this.cid}`;
   }
 }
+
+const CREDENTIAL_FIELDS = ["user", "pass", "auth_token", "nkey", "jwt", "sig"] as const;
 
 function isValidQueue(q: string): boolean {
   for (let i = 0; i < q.length; i++) {

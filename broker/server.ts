@@ -464,7 +464,16 @@ export class Server extends EventEmitter {
       port: this.port,
       headers: true,
     };
-    if (this.authRequired()) info.auth_required = true;
+    if (o.clientAdvertise) {
+      // nats-server shows the advertised address (the listen port when it names none).
+      const adv = o.clientAdvertise.replace(/^[a-z]+:\/\//i, "");
+      const m = /^(.*):(\d+)$/.exec(adv);
+      const withPort = m !== null && !adv.endsWith("]");
+      info.host = (withPort ? m[1] : adv).replace(/^\[(.*)\]$/, "$1");
+      if (withPort) info.port = Number(m[2]);
+    }
+    // With no_auth_user a client needs no credentials, so nats-server does not ask for them.
+    if (this.authRequired() && !o.noAuthUser) info.auth_required = true;
     info.max_payload = o.maxPayload;
     return info;
   }

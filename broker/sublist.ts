@@ -3,7 +3,7 @@
  * Shared by every connection kind (clients now; routes, gateways and leaf nodes add remote
  * interest as subscriptions of their own connection).
  */
-import { subjectsCollide } from "./subject";
+import { subjectsCollide, hasWildcard } from "./subject";
 
 /** What the index needs from a subscription; the connection owns the rest. */
 export interface Subscription {
@@ -168,6 +168,12 @@ export class Sublist<S extends Subscription> {
   private changed(subject: string): void {
     this.genId++;
     if (this.cache.size === 0) return;
+    // Cache keys are published subjects: a literal subscription changes only its own entry,
+    // so sub/unsub churn of unique inboxes does not scan the whole cache.
+    if (!hasWildcard(subject)) {
+      this.cache.delete(subject);
+      return;
+    }
     for (const key of this.cache.keys()) {
       if (subjectsCollide(key, subject)) this.cache.delete(key);
     }

@@ -201,11 +201,12 @@ export class Parser {
         argc = 1;
       }
     } else if (op !== Op.PING && op !== Op.PONG && op !== Op.OK) {
+      // nats-server splits arguments on CR too (a stray CR inside a line is a separator).
       while (i < e) {
-        while (i < e && (b[i] === 32 || b[i] === 9)) i++;
+        while (i < e && (b[i] === 32 || b[i] === 9 || b[i] === 13)) i++;
         if (i >= e) break;
         const start = i;
-        while (i < e && b[i] !== 32 && b[i] !== 9) i++;
+        while (i < e && b[i] !== 32 && b[i] !== 9 && b[i] !== 13) i++;
         if (argc === MAX_ARGS) {
           this.fail(ParseError.BadArgs);
           return false;
@@ -314,7 +315,8 @@ function argBytes(b: Buffer, opEnd: number, e: number): number {
 }
 
 function needsArgs(op: Op): boolean {
-  return op !== Op.PING && op !== Op.PONG && op !== Op.OK && op !== Op.ERR;
+  // A bare `-ERR` is 'Unknown Protocol Operation' in nats-server; `-ERR <text>` is not.
+  return op !== Op.PING && op !== Op.PONG && op !== Op.OK;
 }
 
 function isMsgOp(op: Op): boolean {
