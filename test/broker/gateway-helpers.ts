@@ -31,7 +31,7 @@ export interface Cluster {
   /** `nats://127.0.0.1:<gateway port>` for other clusters' configs. */
   gatewayURL: string;
   httpPort: number;
-  /** Ours with routes: `nats-route://127.0.0.1:<cluster port>`. */
+  /** With routes: `nats-route://127.0.0.1:<cluster port>`. */
   routeURL?: string;
   /** Ours only: the in-process server and its addon. */
   server?: Server;
@@ -48,9 +48,9 @@ export interface ClusterOptions {
   rejectUnknown?: boolean;
   /** Gateway authorization (a single user). */
   authorization?: { user: string; password: string };
-  /** Ours only: also join a cluster over routes (the cluster is named like the gateway). */
+  /** Also join a cluster over routes (the cluster is named like the gateway). */
   routes?: string[];
-  /** Ours only: server name (default `<gateway name>1`). */
+  /** Server name (default `<gateway name>1`). */
   serverName?: string;
   /** Gateway TLS files (both implementations). */
   tls?: { cert: string; key: string; ca: string };
@@ -104,14 +104,15 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
 }
 
 export async function startNatsServer(name: string, o: ClusterOptions = {}): Promise<Cluster> {
-  const [freeClient, freeHttp, freeGw] = await freePorts(3);
+  const [freeClient, freeHttp, freeGw, clusterPort] = await freePorts(4);
   const clientPort = o.clientPort ?? freeClient;
   const httpPort = o.httpPort ?? freeHttp;
   const gwPort = o.gatewayPort ?? freeGw;
   const remotes = (o.remotes ?? []).map((r) => `    { name: "${r.name}", url: "${r.url}" }`).join("\n");
   const auth = o.authorization ? `  authorization { user: "${o.authorization.user}", password: "${o.authorization.password}" }\n` : "";
   const config = [
-    `server_name: ${name}1`,
+    `server_name: ${o.serverName ?? `${name}1`}`,
+    o.routes ? `cluster { name: "${name}", listen: "127.0.0.1:${clusterPort}", routes: [${o.routes.map((r) => `"${r}"`).join(", ")}] }` : "",
     `http: "127.0.0.1:${httpPort}"`,
     `gateway {`,
     `  name: "${name}"`,
@@ -132,6 +133,7 @@ export async function startNatsServer(name: string, o: ClusterOptions = {}): Pro
     clientURL: `nats://127.0.0.1:${clientPort}`,
     gatewayURL: `nats://127.0.0.1:${gwPort}`,
     httpPort,
+    routeURL: o.routes ? `nats-route://127.0.0.1:${clusterPort}` : undefined,
     proc,
     stop: () => proc.stop("SIGTERM"),
   };

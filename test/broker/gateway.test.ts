@@ -330,6 +330,36 @@ describe("gateways", function () {
     }
   });
 
+  it("a cluster of ours + nats-server (routes) and a nats-server cluster: requests both ways from both servers", async () => {
+    const B = await startCluster("nats-server", "B");
+    const A1 = await startOurs("A", { serverName: "A1", routes: [], remotes: [{ name: "B", url: B.gatewayURL }] });
+    const A2 = await startCluster("nats-server", "A", { serverName: "A2", routes: [A1.routeURL!], remotes: [{ name: "B", url: B.gatewayURL }] });
+    const conns: NatsConnection[] = [];
+    try {
+      await waitFor("route A1-A2", () => (A1.server!.routes?.size ?? 0) === 1);
+      for (const a of [A1, A2]) await waitFor(`outbound to B from ${a.impl}`, async () => (await outboundNames(a)).includes("B"));
+      await waitFor("B outbound to A", async () => (await outboundNames(B)).includes("A"));
+      const [n1, n2, nb] = await Promise.all([client(A1), client(A2), client(B)]);
+      conns.push(n1, n2, nb);
+      nb.subscribe("svc.b", { callback: (_e, m) => m.respond(sc.encode("from b")) });
+      for (const [na, tag] of [
+        [n1, "a1"],
+        [n2, "a2"],
+      ] as const) {
+        na.subscribe(`svc.${tag}`, { callback: (_e, m) => m.respond(sc.encode(`from ${tag}`)) });
+        await waitForInterest(nb, na, `svc.${tag}`);
+        for (let i = 0; i < 3; i++) assert.strictEqual(sc.decode((await nb.request(`svc.${tag}`, sc.encode(""), { timeout: 5000 })).data), `from ${tag}`);
+        await waitForInterest(na, nb, "svc.b");
+        for (let i = 0; i < 3; i++) assert.strictEqual(sc.decode((await na.request("svc.b", sc.encode(""), { timeout: 5000 })).data), "from b");
+      }
+    } finally {
+      for (const c of conns) await c.close();
+      await A2.stop();
+      await A1.stop();
+      await B.stop();
+    }
+  });
+
   it("redials a restarted nats-server cluster and carries traffic again", async () => {
     const B = await startCluster("nats-server", "B");
     const A = await startOurs("A", { remotes: [{ name: "B", url: B.gatewayURL }] });
