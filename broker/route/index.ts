@@ -50,6 +50,8 @@ interface Seed {
   /** The server id found behind it, to dial again when every route to it is gone. */
   remoteId?: string;
   timer: NodeJS.Timeout | null;
+  /** A TCP (and TLS) connect is under way. */
+  dialing: boolean;
   failures: number;
 }
 
@@ -153,7 +155,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
       this.addSeed(raw);
     }
     // client_advertise or no_advertise may have changed (setConnectURLs ignores no change).
-    this.ownURLs = ownClientURLs(server);
+    this.ownURLs = server.lameDuck ? [] : ownClientURLs(server);
     this.updateConnectURLs();
   }
 
@@ -262,7 +264,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
   }
 
   private addSeed(raw: string): void {
-    const seed: Seed = { url: parseRouteURL(raw), stopped: false, self: false, conn: null, timer: null, failures: 0 };
+    const seed: Seed = { url: parseRouteURL(raw), stopped: false, self: false, conn: null, timer: null, dialing: false, failures: 0 };
     this.seeds.set(raw, seed);
     this.dialSeed(seed);
   }
@@ -275,16 +277,21 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
 
   private dialSeed(seed: Seed): void {
     seed.timer = null;
-    if (seed.stopped || seed.self || seed.conn || !this.running) return;
+    if (seed.stopped || seed.self || seed.conn || seed.dialing || !this.running) return;
     // Someone else's connection already links us to the server behind this seed.
     if (seed.remoteId && this.remotes.has(seed.remoteId)) return;
+    seed.dialing = true;
     this.dial(
       seed.url,
       true,
       (conn) => {
+        seed.dialing = false;
         seed.conn = conn;
+        if (seed.stopped) conn.close("Route Removed");
       },
       (e) => {
+        seed.dialing = false;
+        if (seed.stopped) return;
         seed.failures++;
         const log = seed.failures === 1 || seed.failures % 30 === 0 ? this.server.log.error : this.server.log.debug;
         log.call(this.server.log, `Error trying to connect to route ${redact(seed.url)} (attempt ${seed.failures}): ${e.message}`);
@@ -301,6 +308,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
 
   /** Dial a server learned by gossip, with `connect_retries` more attempts after the first. */
   private dialImplicit(url: RouteURL, attempt = 0): void {
+    if (!this.running) return;
     const key = hostKey(url.host, url.port);
     this.implicitDials.set(key, null);
     this.dial(
