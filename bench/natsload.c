@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -325,7 +326,15 @@ static int parse(conn_t *c) {
     size_t take = c->skip < have ? c->skip : have;
     i = take;
     c->skip -= take;
-    if (!c->skip) msg_done(c);
+    if (!c->skip) {
+      /* Framing check: a payload must end in CRLF (when the CRLF is in this read). */
+      if (take >= 2 && (b[take - 2] != '\r' || b[take - 1] != '\n')) {
+        conn_error(c, "message payload not followed by CRLF: wrong size in a MSG header?");
+        conn_close(c);
+        return -1;
+      }
+      msg_done(c);
+    }
   }
   while (i < have) {
     char *nl = memchr(b + i, '\n', have - i);
@@ -351,6 +360,11 @@ static int parse(conn_t *c) {
       size_t need = (size_t)sz + 2;
       if (have - i >= need) {
         i += need;
+        if (b[i - 2] != '\r' || b[i - 1] != '\n') {
+          conn_error(c, "message payload not followed by CRLF: wrong size in a MSG header?");
+          conn_close(c);
+          return -1;
+        }
         msg_done(c);
       } else {
         c->skip = need - (have - i);
@@ -423,6 +437,13 @@ static void json_str(FILE *f, const char *s) {
   fputc('"', f);
 }
 
+/** CPU seconds this process used: shows the generator is not what limits the rate. */
+static double cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 /** First error over all connections, and how many connections had one. */
 static void json_errors(FILE *f, conn_t *cs, int n) {
   int nerr = 0, closed = 0;
@@ -434,7 +455,7 @@ static void json_errors(FILE *f, conn_t *cs, int n) {
     }
     if (cs[k].state == C_CLOSED) closed++;
   }
-  fprintf(f, "\"conns_with_errors\":%d,\"closed\":%d,\"first_error\":", nerr, closed);
+  fprintf(f, "\"cpu_s\":%.3f,\"conns_with_errors\":%d,\"closed\":%d,\"first_error\":", cpu_seconds(), nerr, closed);
   json_str(f, first);
 }
 

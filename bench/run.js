@@ -106,7 +106,9 @@ function summarize(row, r) {
       if (v === undefined) return `${m.key}=n/a`;
       return `${m.key}=${m.unit === "rate" ? Math.round(v).toLocaleString("en-US") : v.toFixed(1)}`;
     })
-    .join(" ") + (r.notes.length ? `  (${r.notes.join("; ")})` : "");
+    .join(" ") +
+    (r.detail && r.detail.generatorCore !== undefined ? `, generator used ${(r.detail.generatorCore * 100).toFixed(0)}% of a core` : "") +
+    (r.notes.length ? `  (${r.notes.join("; ")})` : "");
 }
 
 async function main() {

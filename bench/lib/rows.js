@@ -80,7 +80,10 @@ async function throughputOnce(ctx, { pubs, subs, queue, size }) {
     if (s.first_error) notes.push(`subscriber: ${s.first_error}`);
     const perConn = s.per_conn || [];
     if (queue && perConn.some((n) => n === 0)) notes.push(`queue members received ${perConn.join("/")}`);
-    return { values: { rate: s.rate }, notes, detail: { pub: p, sub: s } };
+    // Share of one core the generator used over the run: evidence it did not limit the rate.
+    const wall = (Math.max(s.last_ns, p.end_ns) - p.start_ns) / 1e9;
+    const generatorCore = wall > 0 ? (p.cpu_s + s.cpu_s) / wall : undefined;
+    return { values: { rate: s.rate }, notes, detail: { pub: p, sub: s, generatorCore } };
   } finally {
     await sub.stop(100);
   }
