@@ -143,6 +143,10 @@ describe("gateways", function () {
           assert.deepStrictEqual(answers, Array.from({ length: 10 }, (_, i) => `${tag}:q${i}`));
           // The responder sees the requester's own inbox, never the routing prefix.
           assert.match(seenReply, /^_INBOX\./);
+          // Once the inbox subscription is no longer recent (2s) replies are not mapped: they
+          // travel by ordinary interest and still arrive.
+          await sleep(2200);
+          assert.strictEqual(sc.decode((await req.request(`svc.${tag}`, sc.encode("late"), { timeout: 5000 })).data), `${tag}:late`);
           svc.unsubscribe();
         }
       });
@@ -359,6 +363,25 @@ describe("gateways", function () {
       await B.stop();
     }
   });
+
+  for (const [dialer, acceptor] of [
+    ["ours", "nats-server"],
+    ["nats-server", "ours"],
+  ] as Array<[Impl, Impl]>) {
+    it(`authenticates with the credentials in the remote URL: ${dialer} dials ${acceptor}`, async () => {
+      const B = await startCluster(acceptor, "B", { authorization: { user: "gw", password: "s3cret" } });
+      const withCreds = B.gatewayURL.replace("nats://", "nats://gw:s3cret@");
+      const A = await startCluster(dialer, "A", { remotes: [{ name: "B", url: withCreds }] });
+      try {
+        await waitFor("A's outbound to B", async () => (await outboundNames(A)).includes("B"));
+        const gz = await getJSON(B.httpPort, "/gatewayz");
+        assert.strictEqual(gz.inbound_gateways.A?.length, 1, "B accepted A's credentials");
+      } finally {
+        await A.stop();
+        await B.stop();
+      }
+    });
+  }
 
   it("redials a restarted nats-server cluster and carries traffic again", async () => {
     const B = await startCluster("nats-server", "B");
