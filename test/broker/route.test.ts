@@ -333,6 +333,27 @@ describe("routes (cluster)", function () {
     await checkPubSub([n, a, b], "flags.pubsub");
   });
 
+  it("keeps accounts apart across routes (RS+/RMSG carry the account)", async () => {
+    const accounts = ["accounts {", "  A: { users: [ { user: ua, password: pa } ] }", "  B: { users: [ { user: ub, password: pb } ] }", "}"];
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1", extra: accounts });
+    const n = await startMember("nats-server", { name: "N", cluster: "C1", extra: accounts, routes: [a.routeURL] });
+    await waitForMesh([a, n]);
+    const aA = await client(a, { user: "ua", pass: "pa" });
+    const aB = await client(a, { user: "ub", pass: "pb" });
+    const nA = await client(n, { user: "ua", pass: "pa" });
+    const nB = await client(n, { user: "ub", pass: "pb" });
+    const got = { aA: collect(aA, "acc.x"), aB: collect(aB, "acc.x"), nA: collect(nA, "acc.x"), nB: collect(nB, "acc.x") };
+    await Promise.all([aA, aB, nA, nB].map((c) => c.flush()));
+    await waitFor(async () => ((await monitor(a, "/routez?subs=1")).routes[0].subscriptions_list ?? []).filter((x: string) => x === "acc.x").length === 2, 5000, "both accounts' interest on A");
+    await waitFor(async () => ((await monitor(n, "/routez?subs=1")).routes[0].subscriptions_list ?? []).filter((x: string) => x === "acc.x").length === 2, 5000, "both accounts' interest on N");
+    nA.publish("acc.x", sc.encode("A-from-n"));
+    aB.publish("acc.x", sc.encode("B-from-a"));
+    await Promise.all([nA.flush(), aB.flush()]);
+    await waitFor(() => got.aA.length === 1 && got.nB.length === 1, 5000, "deliveries within each account");
+    await sleep(200);
+    assert.deepStrictEqual(got, { aA: ["A-from-n"], aB: ["B-from-a"], nA: ["A-from-n"], nB: ["B-from-a"] });
+  });
+
   it("rejects a cluster name mismatch with nats-server's exact text, on both servers", async () => {
     const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
     const n = await startMember("nats-server", { name: "N", cluster: "C1" });
