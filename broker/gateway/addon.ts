@@ -88,6 +88,12 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   private async enable(g: GatewayOptions): Promise<void> {
     const server = this.server;
     if (g.port === 0) throw new Error(`gateway ${JSON.stringify(g.name)} has no port specified (select -1 for random port)`);
+    const clusterName = server.opts.cluster?.name;
+    if (clusterName && clusterName !== g.name) {
+      // A cluster is known to other clusters by its gateway name: two names would split it.
+      throw new Error(`cluster name ${JSON.stringify(clusterName)} conflicts with gateway name ${JSON.stringify(g.name)}: they must be the same`);
+    }
+    for (const r of g.gateways) if (r.urls.length === 0) throw new Error(`gateway ${JSON.stringify(r.name)} has no URL`);
     this.loadTls(g);
     this.opts = g;
     this.clusterHash = gwHash(g.name);

@@ -29,6 +29,7 @@ import {
 import { gwHash, GatewayAddon } from "../../broker/gateway";
 import { createServer } from "../../broker/index";
 import { loadConfigFile } from "../../broker/config/options";
+import type { ServerOptions } from "../../broker/options";
 
 const sc = StringCodec();
 
@@ -477,6 +478,25 @@ describe("gateways", function () {
       await B.stop();
       await C.stop();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start with a gateway without a port, or named unlike its cluster", async () => {
+    const cases: Array<[Partial<ServerOptions>, RegExp]> = [
+      [{ gateway: { name: "A", host: "127.0.0.1", port: 0, gateways: [] } }, /gateway "A" has no port specified \(select -1 for random port\)/],
+      [
+        { cluster: { name: "X", host: "127.0.0.1", port: -1, routes: [] }, gateway: { name: "A", host: "127.0.0.1", port: -1, gateways: [] } },
+        /cluster name "X" conflicts with gateway name "A"/,
+      ],
+    ];
+    for (const [opts, re] of cases) {
+      const server = createServer({ host: "127.0.0.1", port: -1, ...opts }, { log: { quiet: true } });
+      server.addons.push(new GatewayAddon());
+      try {
+        await assert.rejects(server.start(), re);
+      } finally {
+        await server.shutdown();
+      }
     }
   });
 
