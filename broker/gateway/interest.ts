@@ -35,7 +35,9 @@ export class ClusterInterest {
   /** account -> "subject" or "subject queue" -> tally. */
   readonly accounts = new Map<string, Map<string, Tally>>();
   private readonly recent = new Map<string, Sublist<RecentSub>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Recent subscriptions in the order they expire (all live RECENT_SUB_MS): one timer for all. */
+  private readonly expiring: Array<{ sl: Sublist<RecentSub>; entry: RecentSub; at: number }> = [];
+  private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly onChange: InterestChange) {}
 
@@ -89,17 +91,33 @@ export class ClusterInterest {
     // A copy: the subscription object may be reused or removed before the timer fires.
     const entry: RecentSub = { subject: sub.subject, queue: sub.queue };
     sl.insert(entry);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      sl!.remove(entry);
-    }, RECENT_SUB_MS);
-    timer.unref();
-    this.timers.add(timer);
+    this.expiring.push({ sl, entry, at: Date.now() + RECENT_SUB_MS });
+    if (!this.expiryTimer) this.armExpiry();
+  }
+
+  private armExpiry(): void {
+    const head = this.expiring[0];
+    if (!head) return;
+    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, head.at - Date.now()));
+    this.expiryTimer.unref();
+  }
+
+  private expire(): void {
+    this.expiryTimer = null;
+    const now = Date.now();
+    let n = 0;
+    while (n < this.expiring.length && this.expiring[n].at <= now) {
+      const e = this.expiring[n++];
+      e.sl.remove(e.entry);
+    }
+    this.expiring.splice(0, n);
+    this.armExpiry();
   }
 
   close(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    this.expiring.length = 0;
     this.recent.clear();
   }
 }

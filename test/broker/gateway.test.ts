@@ -27,6 +27,7 @@ import {
   waitForMesh,
 } from "./gateway-helpers";
 import { gwHash, GatewayAddon } from "../../broker/gateway";
+import { ClusterInterest, RemoteInterest } from "../../broker/gateway/interest";
 import { createServer } from "../../broker/index";
 import { loadConfigFile } from "../../broker/config/options";
 import type { ServerOptions } from "../../broker/options";
@@ -47,6 +48,68 @@ describe("gateways", function () {
   it("hashes names as nats-server does (cluster A -> NUmM6c, B -> b2oh2L, seen on the wire)", () => {
     assert.strictEqual(gwHash("A"), "NUmM6c");
     assert.strictEqual(gwHash("B"), "b2oh2L");
+  });
+
+  describe("interest bookkeeping (units)", () => {
+    const conn = { cid: 1, kind: 0, kindName: "Client", closed: false, deliver: () => true } as const;
+
+    it("tallies keys: only the first and last subscription of a key are changes; recent subs expire after 2s", async () => {
+      const changes: string[] = [];
+      const ci = new ClusterInterest((acc, subj, q, added) => changes.push(`${added ? "+" : "-"}${acc} ${subj}${q ? " " + q : ""}`));
+      try {
+        const a = { subject: "a.>", conn };
+        const b = { subject: "a.>", conn };
+        const q = { subject: "w", queue: "g", conn };
+        ci.add("$G", a);
+        ci.add("$G", b);
+        ci.add("$G", q);
+        ci.remove("$G", a);
+        assert.deepStrictEqual(changes, ["+$G a.>", "+$G w g"]);
+        ci.remove("$G", b);
+        ci.remove("$G", q);
+        ci.remove("$G", q);
+        assert.deepStrictEqual(changes, ["+$G a.>", "+$G w g", "-$G a.>", "-$G w g"]);
+        assert.strictEqual(ci.isRecent("$G", "a.b.c"), true, "a reply under a new wildcard sub is recent");
+        assert.strictEqual(ci.isRecent("$G", "b"), false);
+        await sleep(2100);
+        assert.strictEqual(ci.isRecent("$G", "a.b.c"), false, "no longer recent after 2s");
+      } finally {
+        ci.close();
+      }
+    });
+
+    it("models a remote's interest in optimistic and interest-only modes", () => {
+      const ri = new RemoteInterest();
+      const m = (subj: string) => {
+        const r = ri.interest("$G", subj);
+        return `${r.plain}|${r.queues.join(",")}`;
+      };
+      assert.strictEqual(m("x"), "true|", "optimistic: everything");
+      ri.unsubscribe("$G", "x", undefined);
+      assert.strictEqual(m("x"), "false|");
+      ri.subscribe("$G", "x.>", undefined);
+      ri.subscribe("$G", "x", undefined);
+      assert.strictEqual(m("x"), "true|", "RS+ clears RS-");
+      ri.subscribe("$G", "w", "g1");
+      assert.strictEqual(m("w"), "true|g1");
+      ri.accountUnsubscribe("NONE");
+      assert.strictEqual(ri.interest("NONE", "y").plain, false, "A-: nothing for the account");
+      ri.accountSubscribe("NONE");
+      assert.strictEqual(ri.interest("NONE", "y").plain, true, "A+: optimistic again");
+      // With queue interest, A- keeps the queue groups (and, as nats-server, resets RS- refusals).
+      ri.accountUnsubscribe("$G");
+      assert.strictEqual(m("w"), "true|g1");
+      ri.allSubsStart("ACC");
+      ri.subscribe("ACC", "only", undefined);
+      ri.allSubsComplete("ACC");
+      assert.strictEqual(ri.interest("ACC", "only").plain, true);
+      assert.strictEqual(ri.interest("ACC", "other").plain, false, "interest-only: unannounced");
+      ri.unsubscribe("ACC", "only", undefined);
+      assert.strictEqual(ri.interest("ACC", "only").plain, false);
+      const iom = new RemoteInterest();
+      iom.interestOnly = true;
+      assert.strictEqual(iom.interest("$G", "x").plain, false, "gateway_iom: nothing before the account is announced");
+    });
   });
 
   const pairs: Array<[Impl, Impl]> = [
