@@ -561,7 +561,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     if (!acc) {
       if (!conn.outbound && conn.sent.get(account) !== null) {
         conn.sent.set(account, null);
-        conn.sendProto(`A- ${account}\r\n`);
+        conn.sendInterest(`A- ${account}\r\n`);
       }
       return;
     }

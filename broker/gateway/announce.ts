@@ -21,16 +21,17 @@ export class InterestAnnouncer {
     for (const account of this.interest.accounts.keys()) {
       for (const t of this.interest.keys(account, true)) text += `RS+ ${account} ${t.subject} ${t.queue} 1\r\n`;
     }
-    if (text) conn.sendProto(text);
+    if (text) conn.sendInterest(text);
   }
 
   /** Interest-only mode for an account: INFO gateway_cmd 2, every plain subscription, gateway_cmd 3. */
   sendAllSubs(conn: GatewayConn, account: string): void {
     const name = this.gatewayName();
-    let text = accountCmdLine(name, GATEWAY_CMD_ALL_SUBS_START, account);
+    conn.sendProto(accountCmdLine(name, GATEWAY_CMD_ALL_SUBS_START, account));
+    let text = "";
     for (const t of this.interest.keys(account, false)) text += `RS+ ${account} ${t.subject}\r\n`;
-    text += accountCmdLine(name, GATEWAY_CMD_ALL_SUBS_COMPLETE, account);
-    conn.sendProto(text);
+    if (text) conn.sendInterest(text);
+    conn.sendProto(accountCmdLine(name, GATEWAY_CMD_ALL_SUBS_COMPLETE, account));
     conn.sent.set(account, Mode.InterestOnly);
   }
 
@@ -40,12 +41,12 @@ export class InterestAnnouncer {
       const mode = conn.sent.get(account);
       if (queue !== undefined) {
         if (added && mode === null) conn.sent.delete(account);
-        conn.sendProto(added ? `RS+ ${account} ${subject} ${queue} 1\r\n` : `RS- ${account} ${subject} ${queue}\r\n`);
+        conn.sendInterest(added ? `RS+ ${account} ${subject} ${queue} 1\r\n` : `RS- ${account} ${subject} ${queue}\r\n`);
       } else if (mode === Mode.InterestOnly) {
-        conn.sendProto(added ? `RS+ ${account} ${subject}\r\n` : `RS- ${account} ${subject}\r\n`);
+        conn.sendInterest(added ? `RS+ ${account} ${subject}\r\n` : `RS- ${account} ${subject}\r\n`);
       } else if (added) {
         // An account the remote has not heard of yet (or was told A-): announce it whole.
-        if (mode === null) conn.sendProto(`A+ ${account}\r\n`);
+        if (mode === null) conn.sendInterest(`A+ ${account}\r\n`);
         this.sendAllSubs(conn, account);
       }
     }

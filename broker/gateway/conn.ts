@@ -400,7 +400,7 @@ export class GatewayConn implements ParserSink, Deliverer {
     }
     if (queues !== null) {
       for (let i = 0; i < queues.length; i++) {
-        out.ascii(queues[i]);
+        this.latin1(queues[i]);
         out.byte(32);
       }
     }
@@ -420,11 +420,27 @@ export class GatewayConn implements ParserSink, Deliverer {
     this.markDirty();
   }
 
-  /** Protocol text (INFO, RS+, RS-, A+, A-, CONNECT). */
+  /** JSON protocol lines (INFO, CONNECT, -ERR): UTF-8 text. */
   sendProto(text: string): void {
     if (this.closed) return;
     this.out.ascii(text);
     this.markDirty();
+  }
+
+  /**
+   * Interest lines (RS+, RS-, A+, A-) built from subjects, queues and account names, which the
+   * broker keeps as latin1 strings of the original bytes: written back byte for byte.
+   */
+  sendInterest(text: string): void {
+    if (this.closed) return;
+    this.latin1(text);
+    this.markDirty();
+  }
+
+  private latin1(s: string): void {
+    const out = this.out;
+    out.ensure(s.length);
+    out.len += out.buf.write(s, out.len, "latin1");
   }
 
   sendErr(text: string): void {

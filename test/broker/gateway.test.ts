@@ -162,7 +162,10 @@ describe("gateways", function () {
           const got: Array<{ subject: string; data: string; hdr?: string }> = [];
           const s1 = sub.subscribe(`t.${tag}.>`, { callback: (_e, m) => got.push({ subject: m.subject, data: sc.decode(m.data), hdr: m.headers?.get("X-Test") }) });
           const s2 = sub.subscribe(`t.${tag}.*.exact`, { callback: (_e, m) => got.push({ subject: "exact:" + m.subject, data: sc.decode(m.data) }) });
+          // A UTF-8 subject crosses byte for byte (RS+ and RMSG alike).
+          const s3 = sub.subscribe(`u.${tag}.grüße`, { callback: (_e, m) => got.push({ subject: m.subject, data: sc.decode(m.data) }) });
           await waitForInterest(pub, sub, `t.${tag}.probe`);
+          await waitForInterest(pub, sub, `u.${tag}.grüße`);
           await waitFor("probe drained", async () => {
             await sleep(100);
             const n = got.length;
@@ -175,16 +178,18 @@ describe("gateways", function () {
           pub.publish(`t.${tag}.one`, sc.encode("1"));
           pub.publish(`t.${tag}.two.exact`, sc.encode("2"), { headers: h });
           pub.publish(`other.${tag}`, sc.encode("nobody"));
+          pub.publish(`u.${tag}.grüße`, sc.encode("3"));
           await pub.flush();
-          await waitFor(`3 deliveries ${tag}`, () => got.length >= 3);
+          await waitFor(`4 deliveries ${tag}`, () => got.length >= 4);
           await sleep(200);
           assert.deepStrictEqual(
             got.map((g) => `${g.subject}=${g.data}`).sort(),
-            [`exact:t.${tag}.two.exact=2`, `t.${tag}.one=1`, `t.${tag}.two.exact=2`].sort(),
+            [`exact:t.${tag}.two.exact=2`, `t.${tag}.one=1`, `t.${tag}.two.exact=2`, `u.${tag}.grüße=3`].sort(),
           );
           assert.strictEqual(got.find((g) => g.subject === `t.${tag}.two.exact`)?.hdr, `hdr-${tag}`);
           s1.unsubscribe();
           s2.unsubscribe();
+          s3.unsubscribe();
         }
       });
 
