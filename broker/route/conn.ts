@@ -129,7 +129,6 @@ export class RouteConn implements ParserSink, Deliverer {
   private readonly msg = new InMsg();
   private readonly queueFilter = new Set<string>();
   /** What `collect` gathered for the message being routed. */
-  private collectedPlain = false;
   private collectedAcc: Buffer | null = null;
   private readonly collectedQueues: Buffer[] = [];
   private readonly accountBufs = new Map<string, Buffer>();
@@ -470,22 +469,20 @@ export class RouteConn implements ParserSink, Deliverer {
   collect(sub: DeliverySub, _m: InMsg): void {
     if (sub instanceof RemoteSub) {
       this.collectedAcc = sub.accBuf;
-      if (sub.queueBuf === null) this.collectedPlain = true;
-      else this.collectedQueues.push(sub.queueBuf);
+      // A plain match needs nothing more: the message goes once, queue list or not.
+      if (sub.queueBuf !== null) this.collectedQueues.push(sub.queueBuf);
       return;
     }
     // Another module sending through this route (gateway replies) with a subscription of its own.
     const acc = (sub as { account?: unknown }).account;
     const name = typeof acc === "string" ? acc : acc instanceof Account ? acc.name : GLOBAL_ACCOUNT;
     this.collectedAcc = this.accountBuf(name);
-    if (sub.queue === undefined) this.collectedPlain = true;
-    else this.collectedQueues.push(Buffer.from(sub.queue, "latin1"));
+    if (sub.queue !== undefined) this.collectedQueues.push(Buffer.from(sub.queue, "latin1"));
   }
 
   /** Send `m` to the peer for `account` as a plain message (no queue list). */
   sendMessage(account: string, m: InMsg): boolean {
     this.collectedAcc = this.accountBuf(account);
-    this.collectedPlain = true;
     return this.flushCollected(m);
   }
 
@@ -499,7 +496,6 @@ export class RouteConn implements ParserSink, Deliverer {
     const acc = this.collectedAcc;
     const queues = this.collectedQueues;
     this.collectedAcc = null;
-    this.collectedPlain = false;
     if (this.closed || acc === null) {
       queues.length = 0;
       return false;

@@ -69,6 +69,8 @@ export interface MemberSpec {
   tls?: { cert: string; key: string; ca: string };
   /** More top-level config lines. */
   extra?: string[];
+  /** More lines inside `cluster { }`. */
+  clusterExtra?: string[];
   /** Fixed ports (for a restart on the same ports); fresh free ones otherwise. */
   ports?: MemberPorts;
 }
@@ -107,6 +109,7 @@ export function memberConfig(spec: MemberSpec, ports: MemberPorts): string {
   ];
   if (spec.auth) lines.push(`  authorization { user: ${spec.auth.user}, password: ${spec.auth.password} }`);
   if (spec.connectRetries !== undefined) lines.push(`  connect_retries: ${spec.connectRetries}`);
+  if (spec.clusterExtra) lines.push(...spec.clusterExtra.map((l) => `  ${l}`));
   if (spec.tls) lines.push(`  tls { cert_file: ${JSON.stringify(spec.tls.cert)}, key_file: ${JSON.stringify(spec.tls.key)}, ca_file: ${JSON.stringify(spec.tls.ca)}, timeout: 2 }`);
   if (spec.routes && spec.routes.length > 0) lines.push(`  routes: [`, ...spec.routes.map((r) => `    ${JSON.stringify(r)}`), `  ]`);
   lines.push(`}`, ``);

@@ -354,6 +354,37 @@ describe("routes (cluster)", function () {
     assert.deepStrictEqual(got, { aA: ["A-from-n"], aB: ["B-from-a"], nA: ["A-from-n"], nB: ["B-from-a"] });
   });
 
+  for (const kind of ["natsfleet", "nats-server"] as const) {
+    it(`cluster permissions limit what crosses the route (${kind} has them)`, async () => {
+      const perms = ["permissions {", "  import: { allow: [\"in.>\"] }", "  export: { allow: [\"out.>\"] }", "}"];
+      const a = await startMember(kind, { name: "A", cluster: "C1", clusterExtra: perms });
+      const n = await startMember(kind === "natsfleet" ? "nats-server" : "natsfleet", { name: "N", cluster: "C1", routes: [a.routeURL] });
+      await waitForMesh([a, n]);
+      const ca = await client(a);
+      const cn = await client(n);
+      const onA = collect(ca, "*.a");
+      const onN = [...["out.b", "other.b"].map((subj) => collect(cn, subj))];
+      await Promise.all([ca.flush(), cn.flush()]);
+      // A imports only in.>: its "*.a" interest is not announced at all (not a subset of in.>).
+      const inA = collect(ca, "in.a");
+      await ca.flush();
+      await waitForRouteInterest([n], "in.a", [a]);
+      await waitForRouteInterest([a], "out.b", [n]);
+      const onRouteA = (await monitor(a, "/routez?subs=1")).routes[0].subscriptions_list as string[];
+      assert.ok(!onRouteA.includes("other.b"), `A refused interest it does not export: ${onRouteA}`);
+      const onRouteN = (await monitor(n, "/routez?subs=1")).routes[0].subscriptions_list as string[];
+      assert.ok(!onRouteN.includes("*.a"), `A did not announce interest it does not import: ${onRouteN}`);
+      for (const subj of ["in.a", "other.a"]) cn.publish(subj, sc.encode(subj));
+      for (const subj of ["out.b", "other.b"]) ca.publish(subj, sc.encode(subj));
+      await Promise.all([ca.flush(), cn.flush()]);
+      await waitFor(() => inA.length === 1 && onN[0].length >= 1, 5000, "permitted messages");
+      await sleep(300);
+      assert.deepStrictEqual(inA, ["in.a"]);
+      assert.deepStrictEqual(onA, ["in.a"], "other.a was not imported");
+      assert.deepStrictEqual(onN, [["out.b"], []], "other.b was not exported");
+    });
+  }
+
   it("rejects a cluster name mismatch with nats-server's exact text, on both servers", async () => {
     const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
     const n = await startMember("nats-server", { name: "N", cluster: "C1" });
