@@ -192,6 +192,35 @@ describe("routes (cluster)", function () {
     await checkRequestReply([s2, s3], "mesh.svc2");
   });
 
+  it("2 natsfleet-servers + 1 nats-server: traffic on every link, a member killed, traffic again after it returns", async () => {
+    const pa = await memberPorts();
+    const specA: MemberSpec = { name: "A", cluster: "C1", ports: pa };
+    let a = await startMember("natsfleet", specA);
+    const n = await startMember("nats-server", { name: "N", cluster: "C1", routes: [a.routeURL] });
+    const b = await startMember("natsfleet", { name: "B", cluster: "C1", routes: [a.routeURL] });
+    await waitForMesh([a, n, b]);
+    await waitForConnectURLs([a, n, b]);
+    await checkPubSub([a, n, b], "trio.pubsub");
+    await checkQueue([a, n, b], "trio.work", 300);
+    await checkRequestReply([a, n, b], "trio.svc");
+    await checkHeaders(a, n, "trio.hdr1");
+    await checkHeaders(n, b, "trio.hdr2");
+    await checkHeaders(b, a, "trio.hdr3");
+
+    // The seed dies: N and B keep their gossiped route.
+    await a.proc.stop("SIGKILL");
+    await waitForMesh([n, b]);
+    await checkPubSub([n, b], "trio.without");
+    await checkQueue([n, b], "trio.work2", 100);
+    // It comes back on its ports: N and B dial it again (their configured route).
+    a = await startMember("natsfleet", specA);
+    await waitForMesh([a, n, b], 15000);
+    await waitForConnectURLs([a, n, b]);
+    await checkPubSub([a, n, b], "trio.back");
+    await checkQueue([a, n, b], "trio.work3", 300);
+    await checkRequestReply([a, n, b], "trio.svc2");
+  });
+
   it("clients get the cluster's client URLs in INFO and an async INFO when a member joins", async () => {
     const s1 = await startMember("natsfleet", { name: "S1", cluster: "C1" });
     const raw = await RawClient.open(s1.ports.client);
