@@ -99,8 +99,20 @@ static double parse_double(const char *flag, const char *v, double min) {
   return x;
 }
 
+static const char USAGE[] =
+    "usage: natsload pub|sub|lat|conns|subs --port N [options]\n"
+    "  common: --host IPv4 (127.0.0.1) --subject S (bench.foo) --timeout SEC (60, hard deadline)\n"
+    "  pub:    --conns N --size BYTES --count N | --duration SEC --chunk-bytes N --max-pings N\n"
+    "  sub:    --conns N [--queue Q] --idle-ms MS; stdin: \"end <published>\"\n"
+    "  lat:    --size BYTES --count N | --duration SEC --warmup N --req-timeout-ms MS\n"
+    "  conns:  --conns N --window N --setup-timeout SEC; holds until stdin closes\n"
+    "  subs:   --conns N --subs N --setup-timeout SEC; holds until stdin closes\n";
+
 static void parse_args(int argc, char **argv) {
-  if (argc < 2) die("usage: natsload pub|sub|lat|conns|subs --port N [options]");
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    fputs(USAGE, stderr);
+    exit(2);
+  }
   O.mode = argv[1];
   for (int i = 2; i < argc; i++) {
     const char *f = argv[i];

@@ -129,6 +129,7 @@ async function main() {
   const servers = opts.servers.map((id) => SERVERS[id]);
   const serverPrefix = opts.pin ? ["taskset", "-c", "0"] : [];
   const loadPrefix = opts.pin ? ["taskset", "-c", "1"] : [];
+  /** @type {Record<string, Record<string, import("./lib/rows").RowResult>>} */
   const results = {};
   for (const spec of servers) {
     results[spec.id] = {};
