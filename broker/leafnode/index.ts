@@ -62,7 +62,11 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     server.leafnodeURL = "";
     server.setLeafnodeURLs = (urls) => this.setLeafnodeURLs(urls);
     server.interestListeners.push(this);
-    if (o.port !== 0) await this.listen(o.host, o.port);
+    if (o.port !== 0) {
+      // Serving plaintext where the config asks for TLS would be a silent downgrade.
+      if (o.tls) throw new Error(`leafnodes: "tls" on the leafnode listener is not supported yet; remove it or the listen port`);
+      await this.listen(o.host, o.port);
+    }
     this.syncRemotes();
   }
 
@@ -72,7 +76,10 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     if (!server.leafs) server.leafs = new Map();
     server.setLeafnodeURLs ??= (urls) => this.setLeafnodeURLs(urls);
     if (!server.interestListeners.includes(this)) server.interestListeners.push(this);
-    if (o && o.port !== 0 && !this.listener) await this.listen(o.host, o.port);
+    if (o && o.port !== 0 && !this.listener) {
+      if (o.tls) server.log.error(`leafnodes: "tls" on the leafnode listener is not supported yet; listener not opened`);
+      else await this.listen(o.host, o.port);
+    }
     this.syncRemotes();
   }
 

@@ -31,6 +31,7 @@ export function parseLeafURL(raw: string): LeafURL {
   if (!host) throw new Error(`leafnode remote URL ${JSON.stringify(raw)} has no host`);
   const scheme = u.protocol.replace(/:$/, "");
   if (scheme === "ws" || scheme === "wss") throw new Error(`leafnode remote URL ${JSON.stringify(raw)}: websocket remotes are not supported yet`);
+  if (scheme === "tls") throw new Error(`leafnode remote URL ${JSON.stringify(raw)}: TLS remotes are not supported yet`);
   const port = u.port ? Number(u.port) : DEFAULT_LEAF_PORT;
   const out: LeafURL = { host, port, display: `${scheme}://${u.host}` };
   if (u.username) out.user = decodeURIComponent(u.username);
@@ -68,6 +69,7 @@ export class RemoteLeaf implements LeafRemoteLink {
     this.denyImports = cfg.denyImports ?? [];
     this.denyExports = cfg.denyExports ?? [];
     this.hub = cfg.hub === true;
+    if (cfg.tls) throw new Error(`leafnode remote ${cfg.urls.join(", ")}: "tls" is not supported yet; remote not started`);
     this.configured = cfg.urls.map(parseLeafURL);
     this.urls = [...this.configured];
     if (!cfg.noRandomize) shuffle(this.urls);

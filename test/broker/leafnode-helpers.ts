@@ -62,7 +62,14 @@ export async function startOurs(config: string, opts: { routes?: boolean } = {})
   const leaf = new LeafNodeAddon();
   if (opts.routes) server.addons.push(new RouteAddon());
   server.addons.push(leaf);
-  await server.start();
+  try {
+    await server.start();
+  } catch (e) {
+    // A failed start may have bound listeners already: release them before reporting.
+    await server.shutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const o: OurServer = {
     kind: "natsfleet",
     server,

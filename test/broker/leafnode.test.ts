@@ -507,6 +507,25 @@ describe("leaf nodes", function () {
     await oneWay(spoke, hub, "still.works");
   });
 
+  it("refuses TLS settings it cannot honour instead of falling back to plaintext", async () => {
+    const certs = path.join(__dirname, "fixtures", "config", "certs");
+    await assert.rejects(
+      startOurs(`leafnodes { listen: "127.0.0.1:-1", tls { cert_file: "${certs}/server-cert.pem", key_file: "${certs}/server-key.pem" } }`),
+      /leafnodes: "tls" on the leafnode listener is not supported yet/,
+    );
+    const errs: string[] = [];
+    const s = await startOurs(`leafnodes { remotes: [ { url: "tls://127.0.0.1:1" } ] }`);
+    // The remote was refused when the server started; a reload reports it again.
+    const orig = s.server.log.error.bind(s.server.log);
+    s.server.log.error = (m: string) => {
+      errs.push(m);
+      orig(m);
+    };
+    await reloadOurs(s, `leafnodes { remotes: [ { url: "tls://127.0.0.1:2" } ] }`);
+    assert.ok(errs.some((e) => e.includes("TLS remotes are not supported yet")), errs.join("\n"));
+    assert.ok(s.server.isRunning());
+  });
+
   it("lists the connection on /leafz on both ends", async () => {
     const p = await pair("ours", "ours");
     const nc = await client(p.hub.url);
