@@ -24,6 +24,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "up", summary: "start (or update) a topology's local servers", load: () => require("./up").command },
   { name: "down", summary: "stop a topology's local servers", load: () => require("./down").command },
   { name: "status", summary: "show each local server's health, routes, gateways and leaf links", load: () => require("./status").command },
+  { name: "plan", summary: "show what a topology change does (diff, reload/restart/replace, rollout, warnings) or live drift", load: () => require("./plan").command },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
