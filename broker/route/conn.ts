@@ -226,7 +226,8 @@ export class RouteConn implements ParserSink, Deliverer {
       case Op.PONG:
         this.pingsOut = 0;
         if (this.pingSentAt) {
-          this.rtt = Date.now() - this.pingSentAt;
+          // Fractional milliseconds: on a LAN a route's RTT is well below 1 ms.
+          this.rtt = performance.now() - this.pingSentAt;
           this.pingSentAt = 0;
         }
         return true;
@@ -596,7 +597,7 @@ export class RouteConn implements ParserSink, Deliverer {
       return;
     }
     this.pingsOut++;
-    this.pingSentAt = Date.now();
+    this.pingSentAt = performance.now();
     this.sendProto("PING\r\n");
     this.schedulePing(false);
   }
