@@ -433,11 +433,15 @@ describe("routes (cluster)", function () {
 
   it("rejects a client on the route port, and a route to itself is dropped", async () => {
     const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
-    const raw = await RawClient.connect(a.ports.cluster);
-    await raw.waitFor(/^INFO /);
-    raw.send('CONNECT {"verbose":false,"lang":"node","version":"2.0.0"}\r\n');
-    await raw.waitFor("-ERR 'attempted to connect to route port'\r\n");
-    await raw.waitClosed();
+    const n = await startMember("nats-server", { name: "N", cluster: "C1" });
+    for (const m of [a, n]) {
+      const raw = await RawClient.connect(m.ports.cluster);
+      await raw.waitFor(/^INFO /);
+      raw.send('CONNECT {"verbose":false,"lang":"node","version":"2.0.0"}\r\n');
+      await raw.waitFor("-ERR 'attempted to connect to route port'\r\n");
+      await raw.waitClosed();
+    }
+    await n.proc.stop();
     // Configs usually list every member, this server included.
     const b = await startMember("natsfleet", { name: "B", cluster: "C1", routes: [a.routeURL] });
     const spec: MemberSpec = { ...b.spec, routes: [a.routeURL, b.routeURL] };
@@ -458,12 +462,14 @@ describe("routes (cluster)", function () {
     await waitForMesh([a, n, b]);
     await checkPubSub([a, n, b], "auth.pubsub");
 
-    const raw = await RawClient.connect(a.ports.cluster);
-    await raw.waitFor(/^INFO /);
-    assert.strictEqual(raw.info().auth_required, true);
-    raw.send('CONNECT {"verbose":false,"pedantic":false,"user":"ruser","pass":"wrong","name":"NFAKE","cluster":"C1","headers":true,"lnoc":true}\r\n');
-    await raw.waitFor("-ERR 'Authorization Violation'\r\n");
-    await raw.waitClosed();
+    for (const m of [a, n]) {
+      const raw = await RawClient.connect(m.ports.cluster);
+      await raw.waitFor(/^INFO /);
+      assert.strictEqual(raw.info().auth_required, true, m.kind);
+      raw.send('CONNECT {"verbose":false,"pedantic":false,"user":"ruser","pass":"wrong","name":"NFAKE","cluster":"C1","headers":true,"lnoc":true}\r\n');
+      await raw.waitFor("-ERR 'Authorization Violation'\r\n");
+      await raw.waitClosed();
+    }
     const bad = await startMember("natsfleet", { name: "BAD", cluster: "C1", routes: [url("wrong")] });
     await sleep(1500);
     assert.strictEqual((await monitor(bad, "/routez")).num_routes, 0);
