@@ -518,12 +518,12 @@ describe("routes (cluster)", function () {
     assert.ok(!nc.isClosed());
   });
 
-  describe("wire protocol (a raw socket playing a 2.9 route peer)", () => {
+  for (const kind of ["natsfleet", "nats-server"] as const) describe(`wire protocol: a raw socket playing a 2.9 route peer to ${kind}`, () => {
     let a: Member;
     let peer: RawClient;
 
     beforeEach(async () => {
-      a = await startMember("natsfleet", { name: "A", cluster: "C1" });
+      a = await startMember(kind, { name: "A", cluster: "C1" });
       peer = await RawClient.connect(a.ports.cluster);
       await peer.waitFor(/^INFO \{.*\} \r\n/);
       peer.send('CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,"headers":true,"name":"NFAKE","cluster":"C1","lnoc":true}\r\n');
@@ -634,7 +634,9 @@ describe("routes (cluster)", function () {
       assert.ok(await peer.staysOpen(200));
       const rz = await monitor(a, "/routez?subs=1");
       const list = rz.routes[0].subscriptions_list as string[];
-      assert.ok(list.includes("orders.>") && list.includes("$SYS.SERVER.*.STATSZ"), JSON.stringify(list));
+      assert.ok(list.includes("$SYS.SERVER.*.STATSZ"), JSON.stringify(list));
+      // nats-server (static accounts) ignores interest in an account it lacks; we create it.
+      if (kind === "natsfleet") assert.ok(list.includes("orders.>"), JSON.stringify(list));
       assert.ok(!list.includes("jobs") && !list.includes("leaf.sub"), JSON.stringify(list));
     });
 
@@ -646,8 +648,7 @@ describe("routes (cluster)", function () {
       await peer.waitFor("-ERR 'Unknown Protocol Operation'\r\n");
       await peer.waitClosed();
       await waitFor(async () => (await monitor(a, "/routez")).num_routes === 0, 3000, "route gone");
-      const s = await monitor(a, "/subsz");
-      assert.strictEqual(s.num_subscriptions, 0);
+      if (kind === "natsfleet") assert.strictEqual((await monitor(a, "/subsz")).num_subscriptions, 0);
     });
   });
 });
