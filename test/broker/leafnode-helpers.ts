@@ -34,9 +34,9 @@ export interface OurServer {
   clusterPort: number;
 }
 
-/** A nats-server process with the ports its config was given. */
+/** A server process (nats-server, or the natsfleet-server binary) with the ports its config was given. */
 export interface TheirServer {
-  kind: "nats-server";
+  kind: "nats-server" | "natsfleet-process";
   proc: ServerProcess;
   url: string;
   httpPort: number;
@@ -59,9 +59,10 @@ export async function startOurs(config: string, opts: { routes?: boolean } = {})
   fs.writeFileSync(configFile, `host: 127.0.0.1\nport: ${port}\nhttp: "127.0.0.1:${httpPort}"\n${config}\n`);
   const { options } = loadConfigFile(configFile);
   const server = createServer(options, { log: { quiet: !process.env.LEAF_TEST_LOG } });
-  const leaf = new LeafNodeAddon();
-  if (opts.routes) server.addons.push(new RouteAddon());
-  server.addons.push(leaf);
+  // createServer may already include the standard addons: reuse them rather than doubling up.
+  if (opts.routes && !server.addons.some((a) => a instanceof RouteAddon)) server.addons.push(new RouteAddon());
+  let leaf = server.addons.find((a): a is LeafNodeAddon => a instanceof LeafNodeAddon);
+  if (!leaf) server.addons.push((leaf = new LeafNodeAddon()));
   try {
     await server.start();
   } catch (e) {
@@ -98,10 +99,15 @@ export async function reloadOurs(o: OurServer, config: string): Promise<void> {
  * port are picked free here and substituted.
  */
 export async function startTheirs(config: string): Promise<TheirServer> {
+  return startProcess("nats-server", config);
+}
+
+/** As startTheirs, for either binary (natsfleet-server needs `npm run build`). */
+export async function startProcess(kind: "nats-server" | "natsfleet", config: string): Promise<TheirServer> {
   const [leafPort, httpPort] = await freePorts(2);
   const text = `http: "127.0.0.1:${httpPort}"\n${config.replace(/\$LEAF_PORT/g, String(leafPort))}\n`;
-  const proc = await spawnServer("nats-server", [], { config: text });
-  return { kind: "nats-server", proc, url: proc.url, httpPort, leafPort };
+  const proc = await spawnServer(kind, [], { config: text });
+  return { kind: kind === "natsfleet" ? "natsfleet-process" : "nats-server", proc, url: proc.url, httpPort, leafPort };
 }
 
 export async function stopOurs(o: OurServer): Promise<void> {

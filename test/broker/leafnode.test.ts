@@ -24,6 +24,7 @@ import {
   reloadOurs,
   sleep,
   startOurs,
+  startProcess,
   startTheirs,
   stopAll,
   stopServer,
@@ -526,6 +527,19 @@ describe("leaf nodes", function () {
     assert.ok(s.server.isRunning());
   });
 
+  it("the natsfleet-server executable peers with nats-server as spoke and as hub", async () => {
+    const hub = await startProcess("natsfleet", hubConf("theirs"));
+    const spoke = await startTheirs(spokeConf(hub.leafPort));
+    await waitLeafs(hub, 1);
+    await oneWay(spoke, hub, "bin.up");
+    await oneWay(hub, spoke, "bin.down");
+    const hub2 = await startTheirs(hubConf("theirs"));
+    const spoke2 = await startProcess("natsfleet", spokeConf(hub2.leafPort));
+    await waitLeafs(hub2, 1);
+    await requestReply(spoke2, hub2, "bin.svc");
+    await requestReply(hub2, spoke2, "bin.svc2");
+  });
+
   it("lists the connection on /leafz on both ends", async () => {
     const p = await pair("ours", "ours");
     const nc = await client(p.hub.url);
@@ -628,7 +642,7 @@ describe("leaf nodes", function () {
     };
     await reloadOurs(a, `leafnodes { listen: "127.0.0.1:${a.leafPort}", remotes: [ { url: "nats-leaf://127.0.0.1:${b.leafPort}" } ] }`);
     const text = `Loop detected for leafnode account="$G". Delaying attempt to reconnect for 30s`;
-    await waitFor("loop detection on either side", () => errs.some((e) => e.includes(text)) || (b.kind === "nats-server" && b.proc.output.includes("Loop detected")));
+    await waitFor("loop detection on either side", () => errs.some((e) => e.includes(text)) || b.proc.output.includes("Loop detected"));
   });
 
   it("a nats-server spoke reconnects after a natsfleet hub restarts", async () => {
