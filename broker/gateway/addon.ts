@@ -87,6 +87,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
 
   private async enable(g: GatewayOptions): Promise<void> {
     const server = this.server;
+    if (server.gateways !== undefined) throw new Error(`gateway "${g.name}": this server already runs gateways (a second GatewayAddon?)`);
     if (g.port === 0) throw new Error(`gateway ${JSON.stringify(g.name)} has no port specified (select -1 for random port)`);
     const clusterName = server.opts.cluster?.name;
     if (clusterName && clusterName !== g.name) {
@@ -146,9 +147,17 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       return;
     }
     const cur = this.opts!;
-    if (!next || !next.name || next.name !== cur.name || (next.port !== cur.port && !(cur.port < 0 && next.port < 0))) {
-      server.log.warn(`Gateway name, port and removal need a restart; kept gateway "${cur.name}" on port ${this.port}`);
-      if (next && next.name === cur.name) this.applyRemotes(next);
+    if (!next || !next.name) {
+      server.log.info(`Gateway "${cur.name}" removed (reload): closing its connections`);
+      await this.close();
+      return;
+    }
+    const samePort = next.port === cur.port || (cur.port < 0 && next.port < 0);
+    if (next.name !== cur.name || !samePort || next.host !== cur.host || next.advertise !== cur.advertise) {
+      // Other clusters know this one by name and address: reconnect under the new ones.
+      server.log.info(`Gateway "${cur.name}" reconfigured (reload): restarting it as "${next.name}"`);
+      await this.close();
+      await this.enable(next);
       return;
     }
     this.applyRemotes(next);
@@ -214,6 +223,10 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     if (fi >= 0) server.forwarders.splice(fi, 1);
     if (server.replyRouter === this.replies) server.replyRouter = undefined;
     server.gatewayRouteHooks = undefined;
+    server.gateways = undefined;
+    this.remotes.clear();
+    this.pending.clear();
+    this.clusterURLs.clear();
     this.replies.close();
     this.interest.close();
   }

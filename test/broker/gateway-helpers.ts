@@ -86,9 +86,8 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
     },
   };
   const server = createServer(opts, { log: { quiet: !process.env.GATEWAY_TEST_LOG } });
-  if (o.routes) server.addons.push(new RouteAddon());
-  const addon = new GatewayAddon();
-  server.addons.push(addon);
+  if (o.routes && !server.addons.some((a) => a instanceof RouteAddon)) server.addons.push(new RouteAddon());
+  const addon = gatewayAddonOf(server);
   await server.start();
   return {
     impl: "ours",
@@ -101,6 +100,18 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
     addon,
     stop: () => server.shutdown(),
   };
+}
+
+/**
+ * The server's GatewayAddon: createServer's own once broker/index.ts adds it, else one pushed
+ * here before start (as createServer will).
+ */
+export function gatewayAddonOf(server: Server): GatewayAddon {
+  const found = server.addons.find((a): a is GatewayAddon => a instanceof GatewayAddon);
+  if (found) return found;
+  const addon = new GatewayAddon();
+  server.addons.push(addon);
+  return addon;
 }
 
 export async function startNatsServer(name: string, o: ClusterOptions = {}): Promise<Cluster> {

@@ -16,6 +16,7 @@ import {
   Cluster,
   Impl,
   client,
+  gatewayAddonOf,
   getJSON,
   natsServerAvailable,
   outboundNames,
@@ -26,7 +27,7 @@ import {
   waitForInterest,
   waitForMesh,
 } from "./gateway-helpers";
-import { gwHash, GatewayAddon } from "../../broker/gateway";
+import { gwHash } from "../../broker/gateway";
 import { ClusterInterest, RemoteInterest } from "../../broker/gateway/interest";
 import { createServer } from "../../broker/index";
 import { loadConfigFile } from "../../broker/config/options";
@@ -530,8 +531,7 @@ describe("gateways", function () {
       fs.writeFileSync(file, `listen: "127.0.0.1:-1"\nhttp: "127.0.0.1:-1"\nserver_name: A1\ngateway {\n  name: A\n  listen: "127.0.0.1:-1"\n  gateways: [\n${remotes}\n  ]\n}\n`);
     write(`    { name: B, url: "${B.gatewayURL}" }`);
     const server = createServer(loadConfigFile(file).options, { log: { quiet: true } });
-    const addon = new GatewayAddon();
-    server.addons.push(addon);
+    const addon = gatewayAddonOf(server);
     await server.start();
     const A: Cluster = { impl: "ours", name: "A", clientURL: server.clientURL(), gatewayURL: `nats://127.0.0.1:${addon.port}`, httpPort: server.httpPort, server, addon, stop: () => server.shutdown() };
     try {
@@ -559,7 +559,7 @@ describe("gateways", function () {
     ];
     for (const [opts, re] of cases) {
       const server = createServer({ host: "127.0.0.1", port: -1, ...opts }, { log: { quiet: true } });
-      server.addons.push(new GatewayAddon());
+      gatewayAddonOf(server);
       try {
         await assert.rejects(server.start(), re);
       } finally {
@@ -769,6 +769,14 @@ describe("gateways", function () {
         await s.reload({ ...s.opts, gateway: { ...s.opts.gateway!, gateways: [] } });
         await waitFor("outbound to B closed", async () => (await outboundNames(A)).length === 0);
         assert.ok(!na.isClosed(), "clients are not disconnected by a gateway reload");
+        // Renaming the gateway restarts it under the new name; dropping the block stops it.
+        await s.reload({ ...s.opts, gateway: { ...s.opts.gateway!, name: "A2", gateways: [{ name: "B", urls: [B.gatewayURL] }] } });
+        await waitFor("B sees cluster A2", async () => (await outboundNames(B)).includes("A2"));
+        assert.strictEqual((await getJSON(A.httpPort, "/gatewayz")).name, "A2");
+        await s.reload({ ...s.opts, gateway: undefined });
+        const gz = await getJSON(A.httpPort, "/gatewayz");
+        assert.deepStrictEqual([gz.name, gz.outbound_gateways, gz.inbound_gateways], [undefined, {}, {}]);
+        assert.ok(!na.isClosed(), "clients survive the gateway going away");
       } finally {
         await na.close();
         await A.stop();
