@@ -43,6 +43,7 @@ const PLUS_ = Buffer.from(" + ");
 const BAR_ = Buffer.from(" |");
 /** A message without a queue list reaches plain subscriptions only (never local queue groups). */
 const NO_QUEUES: ReadonlySet<string> = new Set();
+const EMPTY = Buffer.alloc(0);
 
 /** Why a leaf connection closed (nats-server's wording where it has one). */
 export type LeafCloseReason =
@@ -144,6 +145,8 @@ export class LeafConn implements ParserSink, Deliverer {
   private readonly smap = new Map<string, number>();
   private readonly msg = new InMsg();
   private readonly queueFilter = new Set<string>();
+  private lastSubj: Buffer = EMPTY;
+  private lastSubjStr = "";
   private replyArg = -1;
   private queueStart = 0;
   private queueEnd = 0;
@@ -561,7 +564,7 @@ export class LeafConn implements ParserSink, Deliverer {
     m.data = buf;
     m.ds = start;
     m.de = end;
-    m.subject = line.toString("latin1", m.ss, m.se);
+    m.subject = this.subjectString(line, m.ss, m.se);
     m.reply = m.re > m.rs ? line.toString("latin1", m.rs, m.re) : "";
     const size = end - start;
     this.inMsgs++;
@@ -580,6 +583,21 @@ export class LeafConn implements ParserSink, Deliverer {
     }
     s.routeMessage(this, this.account!, m, filter);
     return !this.closed;
+  }
+
+  /** The subject as a string, reused while the peer repeats a subject (the common case). */
+  private subjectString(line: Buffer, s: number, e: number): string {
+    const last = this.lastSubj;
+    const n = e - s;
+    if (n === last.length && line.compare(last, 0, n, s, e) === 0) return this.lastSubjStr;
+    this.lastSubjStr = line.toString("latin1", s, e);
+    if (n <= 256) {
+      if (last.length !== n) this.lastSubj = Buffer.allocUnsafe(n);
+      line.copy(this.lastSubj, 0, s, e);
+    } else {
+      this.lastSubj = EMPTY;
+    }
+    return this.lastSubjStr;
   }
 
   private badMsgArgs(op: Op, p: Parser): number {

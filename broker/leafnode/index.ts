@@ -214,7 +214,8 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     const adv = s.opts.leafnodes?.advertise;
     this.advertised = adv ? withPort(adv, bound) : hostPort(publicHost(host), bound);
     this.clusterURLs = [this.advertised];
-    s.leafnodeURL = this.advertised;
+    // With no_advertise, routes do not spread this URL to the cluster's other hubs' spokes.
+    s.leafnodeURL = s.opts.leafnodes?.noAdvertise ? "" : this.advertised;
     s.log.info(`Listening for leafnode connections on ${hostPort(host, bound)}`);
     if (adv) s.log.info(`Advertise address for leafnode is set to ${this.advertised}`);
   }

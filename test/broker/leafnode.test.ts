@@ -540,6 +540,16 @@ describe("leaf nodes", function () {
     await requestReply(hub2, spoke2, "bin.svc2");
   });
 
+  it("dials as the hub when the remote says hub: true", async () => {
+    const listener = await startTheirs(hubConf("theirs"));
+    const dialer = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://leaf:s3cret@127.0.0.1:${listener.leafPort}", hub: true } ] }`);
+    await waitLeafs(dialer, 1);
+    const conn = [...dialer.server.leafs!.values()][0];
+    assert.strictEqual(conn.isSpoke, false);
+    await oneWay(listener, dialer, "hub.role.down");
+    await oneWay(dialer, listener, "hub.role.up");
+  });
+
   it("lists the connection on /leafz on both ends", async () => {
     const p = await pair("ours", "ours");
     const nc = await client(p.hub.url);
@@ -558,6 +568,7 @@ describe("leaf nodes", function () {
     assert.ok((spoke.leafs[0].subscriptions_list as string[]).some((s) => s.startsWith("$LDS.")));
     const varz = await getJSON(p.hub.httpPort, "/varz");
     assert.strictEqual(varz.leafnodes, 1);
+    assert.strictEqual(varz.leaf.port, p.hub.leafPort);
   });
 
   for (const hk of ["ours", "theirs"] as const) {
