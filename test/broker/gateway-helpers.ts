@@ -14,7 +14,8 @@ import { RouteAddon } from "../../broker/route";
 import { spawnServer, ServerProcess, natsServerBinary } from "../helpers/servers";
 import { freePorts, sleep } from "../helpers/ports";
 
-export type Impl = "ours" | "nats-server";
+/** Our broker in-process, our natsfleet-server executable (needs `npm run build`), or nats-server. */
+export type Impl = "ours" | "natsfleet-server" | "nats-server";
 
 /** A remote gateway as configs list it. */
 export interface RemoteSpec {
@@ -36,7 +37,7 @@ export interface Cluster {
   /** Ours only: the in-process server and its addon. */
   server?: Server;
   addon?: GatewayAddon;
-  /** nats-server only. */
+  /** Processes only. */
   proc?: ServerProcess;
   stop(): Promise<void>;
 }
@@ -64,7 +65,7 @@ export function natsServerAvailable(): boolean {
 }
 
 export async function startCluster(impl: Impl, name: string, o: ClusterOptions = {}): Promise<Cluster> {
-  return impl === "ours" ? startOurs(name, o) : startNatsServer(name, o);
+  return impl === "ours" ? startOurs(name, o) : startProcess(impl, name, o);
 }
 
 export async function startOurs(name: string, o: ClusterOptions = {}): Promise<Cluster> {
@@ -114,7 +115,8 @@ export function gatewayAddonOf(server: Server): GatewayAddon {
   return addon;
 }
 
-export async function startNatsServer(name: string, o: ClusterOptions = {}): Promise<Cluster> {
+/** A server process (nats-server or our executable) from the same nats-server config text. */
+export async function startProcess(impl: "nats-server" | "natsfleet-server", name: string, o: ClusterOptions = {}): Promise<Cluster> {
   const [freeClient, freeHttp, freeGw, clusterPort] = await freePorts(4);
   const clientPort = o.clientPort ?? freeClient;
   const httpPort = o.httpPort ?? freeHttp;
@@ -137,9 +139,9 @@ export async function startNatsServer(name: string, o: ClusterOptions = {}): Pro
     `}`,
     "",
   ].join("\n");
-  const proc = await spawnServer("nats-server", ["-a", "127.0.0.1", "-p", String(clientPort)], { config });
+  const proc = await spawnServer(impl === "nats-server" ? "nats-server" : "natsfleet", ["-a", "127.0.0.1", "-p", String(clientPort)], { config });
   return {
-    impl: "nats-server",
+    impl,
     name,
     clientURL: `nats://127.0.0.1:${clientPort}`,
     gatewayURL: `nats://127.0.0.1:${gwPort}`,

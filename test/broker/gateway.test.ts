@@ -117,6 +117,8 @@ describe("gateways", function () {
     ["ours", "ours"],
     ["ours", "nats-server"],
     ["nats-server", "ours"],
+    ["natsfleet-server", "nats-server"],
+    ["nats-server", "natsfleet-server"],
   ];
   for (const [dialer, acceptor] of pairs) {
     describe(`cluster A (${dialer}) dials cluster B (${acceptor})`, function () {
@@ -565,6 +567,34 @@ describe("gateways", function () {
       } finally {
         await server.shutdown();
       }
+    }
+  });
+
+  it("natsfleet-server adds a gateway remote on SIGHUP (config file edited, nothing restarts)", async () => {
+    const B = await startCluster("nats-server", "B");
+    const A = await startCluster("natsfleet-server", "A");
+    const conns: NatsConnection[] = [];
+    try {
+      const na = await client(A);
+      conns.push(na);
+      assert.deepStrictEqual(await outboundNames(A), []);
+      const file = A.proc!.args[A.proc!.args.indexOf("-c") + 1];
+      const text = fs.readFileSync(file, "utf8");
+      fs.writeFileSync(file, text.replace("  gateways: [\n", `  gateways: [\n    { name: "B", url: "${B.gatewayURL}" }\n`));
+      A.proc!.proc.kill("SIGHUP");
+      await waitForMesh([A, B]);
+      const nb = await client(B);
+      conns.push(nb);
+      const got: string[] = [];
+      nb.subscribe("hup.ok", { callback: (_e, m) => got.push(sc.decode(m.data)) });
+      await waitForInterest(na, nb, "hup.ok");
+      na.publish("hup.ok", sc.encode("after SIGHUP"));
+      await waitFor("message after SIGHUP", () => got.includes("after SIGHUP"));
+      assert.ok(!na.isClosed() && A.proc!.running, "same process, same client connection");
+    } finally {
+      for (const c of conns) await c.close();
+      await A.stop();
+      await B.stop();
     }
   });
 
