@@ -1,11 +1,16 @@
 /**
- * Client authentication against the `authorization` block: token, single user, or a users
- * list, and `no_auth_user`. Comparisons are constant-time. Permissions, bcrypt, nkeys, JWTs and
- * accounts' users extend this (security work).
+ * Client authentication as nats-server 2.9 does it: operator JWTs (decentralized), nkey users
+ * (signature over the INFO nonce), users lists (plain or bcrypt passwords), a single
+ * user/password, a token, and `no_auth_user`. Comparisons are constant-time. The result
+ * names the account and the permissions the connection gets.
  */
-import { timingSafeEqual, createHash } from "crypto";
-import type { AuthorizationOptions, ServerOptions, UserConfig } from "./options";
+import { timingSafeEqual, createHash, randomBytes } from "crypto";
+import * as bcrypt from "bcryptjs";
+import { fromPublic } from "@nats-io/nkeys";
+import type { ServerOptions, UserConfig } from "./options";
 import type { ConnectOptions } from "./client";
+import { PermissionSet } from "./permissions";
+import { Trust, trustFor, JwtGrant } from "./jwt";
 
 /** Equal strings compare in time independent of where they differ. */
 export function secureEqual(a: string, b: string): boolean {
@@ -16,50 +21,164 @@ export function secureEqual(a: string, b: string): boolean {
 }
 
 export interface AuthResult {
+  /** User name (or nkey / JWT subject) for logs and /connz. */
   user?: string;
-  /** Account the client is bound to (defaults to the global account). */
+  /** Account the client is bound to (undefined: the global account). */
   account?: string;
+  /** Permissions of the user, if it has any. */
+  permissions?: PermissionSet;
+  /** Set for JWT users: limits and expiry from the user and account claims. */
+  jwt?: JwtGrant;
+}
+
+/** A configured user with its compiled permissions. */
+interface UserEntry {
+  config: UserConfig;
+  permissions?: PermissionSet;
+}
+
+/** The authorization configuration of one ServerOptions, indexed once. */
+interface CompiledAuth {
+  required: boolean;
+  nonce: boolean;
+  users: Map<string, UserEntry>;
+  nkeys: Map<string, UserEntry>;
+  trust: Trust | null;
+}
+
+const compiled = new WeakMap<ServerOptions, CompiledAuth>();
+
+/** Index users and nkeys of `opts` (cached per options object, so a reload recompiles). */
+export function compile(opts: ServerOptions): CompiledAuth {
+  let c = compiled.get(opts);
+  if (c) return c;
+  const users = new Map<string, UserEntry>();
+  const nkeys = new Map<string, UserEntry>();
+  const add = (u: UserConfig) => {
+    const entry: UserEntry = { config: u, permissions: u.permissions ? new PermissionSet(u.permissions) : undefined };
+    if (u.nkey) nkeys.set(u.nkey, entry);
+    else if (u.user !== undefined) users.set(u.user, entry);
+  };
+  for (const u of opts.authorization?.users ?? []) add(u);
+  for (const acc of opts.accounts) for (const u of acc.users ?? []) add({ ...u, account: acc.name });
+  const trust = trustFor(opts);
+  const a = opts.authorization;
+  const required = trust !== null || !!(a && (a.token || a.user)) || users.size > 0 || nkeys.size > 0;
+  c = { required, nonce: nkeys.size > 0 || trust !== null, users, nkeys, trust };
+  compiled.set(opts, c);
+  return c;
 }
 
 /** Whether the client port asks for credentials. */
 export function authRequired(opts: ServerOptions): boolean {
-  const a = opts.authorization;
-  if (a && (a.token || a.user || (a.users && a.users.length > 0))) return true;
-  return opts.accounts.some((acc) => (acc.users?.length ?? 0) > 0);
+  return compile(opts).required;
 }
 
-function allUsers(opts: ServerOptions): UserConfig[] {
-  const users: UserConfig[] = [...(opts.authorization?.users ?? [])];
-  for (const acc of opts.accounts) for (const u of acc.users ?? []) users.push({ ...u, account: acc.name });
-  return users;
+/** Whether INFO must carry a nonce for the client to sign (nkey users or JWTs). */
+export function nonceRequired(opts: ServerOptions): boolean {
+  return compile(opts).nonce;
 }
+
+/** 11 random bytes, base64url without padding: nats-server's nonce shape. */
+export function newNonce(): string {
+  return randomBytes(11).toString("base64url");
+}
+
+/** Verified bcrypt pairs, so a reconnecting client does not pay the hash again. */
+const bcryptOk = new Map<string, true>();
 
 function passwordMatches(stored: string | undefined, given: string | undefined): boolean {
-  if (stored === undefined) return given === undefined || given === "";
-  if (given === undefined) return false;
+  const g = given ?? "";
+  if (stored === undefined || stored === "") return g === "";
   if (stored.startsWith("$2a$") || stored.startsWith("$2b$") || stored.startsWith("$2y$")) {
-    // bcrypt hashes need the security work's verifier; never compare them as plain text.
-    return false;
+    const key = stored + "\0" + createHash("sha256").update(g).digest("hex");
+    if (bcryptOk.has(key)) return true;
+    let ok = false;
+    try {
+      ok = bcrypt.compareSync(g, stored);
+    } catch {
+      ok = false;
+    }
+    if (ok) {
+      if (bcryptOk.size > 1024) bcryptOk.clear();
+      bcryptOk.set(key, true);
+    }
+    return ok;
   }
-  return secureEqual(stored, given);
+  return secureEqual(stored, g);
 }
 
-/** Check a CONNECT's credentials; undefined means 'Authorization Violation'. */
-export function authenticate(opts: ServerOptions, c: ConnectOptions): AuthResult | undefined {
-  const a: AuthorizationOptions = opts.authorization ?? {};
-  if (a.token) {
-    return c.auth_token !== undefined && secureEqual(a.token, c.auth_token) ? {} : undefined;
+/** Verify an nkey signature over the nonce (base64url, or standard base64 as a fallback). */
+export function verifyNonce(publicKey: string, nonce: string | undefined, sig: string | undefined): boolean {
+  if (!nonce || !sig) return false;
+  try {
+    const s = /[+/=]/.test(sig) ? Buffer.from(sig, "base64") : Buffer.from(sig, "base64url");
+    return fromPublic(publicKey).verify(Buffer.from(nonce, "latin1"), s);
+  } catch {
+    return false;
   }
+}
+
+function granted(e: UserEntry, name: string | undefined): AuthResult {
+  return { user: name, account: e.config.account, permissions: e.permissions };
+}
+
+/**
+ * Check a CONNECT's credentials against `opts`; undefined means 'Authorization Violation'.
+ * `nonce` is the one sent in this connection's INFO.
+ */
+export function authenticate(opts: ServerOptions, c: ConnectOptions, nonce?: string): AuthResult | undefined {
+  const ca = compile(opts);
+  if (!ca.required) return {};
+  if (ca.trust) return ca.trust.authenticate(c, nonce);
+  if (ca.nkeys.size > 0 && c.nkey) {
+    const e = ca.nkeys.get(c.nkey);
+    if (!e || !typeAllowed(e.config)) return undefined;
+    return verifyNonce(c.nkey, nonce, c.sig) ? granted(e, c.nkey) : undefined;
+  }
+  const a = opts.authorization ?? {};
+  if (ca.users.size > 0) {
+    const name = c.user;
+    if (opts.noAuthUser && !c.user && !c.pass && !c.auth_token) {
+      const nu = ca.users.get(opts.noAuthUser);
+      if (nu) {
+        // nats-server checks the configured password against itself, so a no_auth_user with a
+        // bcrypt password never gets in; kept for identical behaviour.
+        if (!typeAllowed(nu.config) || !passwordMatches(nu.config.password, nu.config.password)) return undefined;
+        return granted(nu, nu.config.user);
+      }
+    }
+    if (name) {
+      const e = ca.users.get(name);
+      if (!e || !typeAllowed(e.config)) return undefined;
+      return passwordMatches(e.config.password, c.pass) ? granted(e, name) : undefined;
+    }
+  }
+  if (a.token) return c.auth_token !== undefined && secureEqual(a.token, c.auth_token) ? {} : undefined;
   if (a.user) {
     if (c.user === undefined || !secureEqual(a.user, c.user)) return undefined;
     return passwordMatches(a.password, c.pass) ? { user: a.user } : undefined;
   }
-  const users = allUsers(opts);
-  const noCreds = c.user === undefined && c.auth_token === undefined && c.nkey === undefined && c.jwt === undefined;
-  const name = noCreds && opts.noAuthUser ? opts.noAuthUser : c.user;
-  if (name === undefined) return undefined;
-  const u = users.find((x) => x.user !== undefined && secureEqual(x.user, name));
-  if (!u) return undefined;
-  if (!(noCreds && opts.noAuthUser === name) && !passwordMatches(u.password, c.pass)) return undefined;
-  return { user: u.user, account: u.account };
+  return undefined;
+}
+
+/**
+ * Where the configured user or nkey a client logged in as lives now: its account name ("" for
+ * the global account), or undefined when it no longer exists. Null when the client did not
+ * log in as a user or nkey (tokens, JWTs, no auth).
+ */
+export function userAccountNow(opts: ServerOptions, c: ConnectOptions): string | undefined | null {
+  const ca = compile(opts);
+  if (ca.trust) return null;
+  let e: UserEntry | undefined;
+  if (c.nkey) e = ca.nkeys.get(c.nkey);
+  else if (c.user) e = ca.users.get(c.user);
+  else return null;
+  return e ? e.config.account ?? "" : undefined;
+}
+
+/** Client connections are STANDARD; a user limited to other types cannot connect here. */
+function typeAllowed(u: UserConfig): boolean {
+  const t = u.allowedConnectionTypes;
+  return !t || t.length === 0 || t.includes("STANDARD");
 }

@@ -9,6 +9,8 @@ import { InMsg, Deliverer, Kind } from "./message";
 import { isValidSubject, isValidLiteralSubject } from "./subject";
 import type { Server } from "./server";
 import type { Account } from "./account";
+import { ClientPermissions, pubViolation, subViolation } from "./permissions";
+import { clientGone } from "./auth/session";
 
 const CLIENT_OPS = [Op.CONNECT, Op.PUB, Op.HPUB, Op.SUB, Op.UNSUB, Op.PING, Op.PONG, Op.OK, Op.ERR, Op.INFO];
 
@@ -83,7 +85,8 @@ export type CloseReason =
   | "Lame Duck Mode"
   | "Authentication Expired"
   | "TLS Handshake Error"
-  | "Secure Connection - TLS Required";
+  | "Secure Connection - TLS Required"
+  | "Maximum Account Connections Exceeded";
 
 export class Client implements ParserSink, Deliverer {
   readonly kind = Kind.CLIENT;
@@ -101,6 +104,13 @@ export class Client implements ParserSink, Deliverer {
   };
   account: Account;
   user?: string;
+  /** The user's permissions (null: unrestricted). */
+  perms: ClientPermissions | null = null;
+  /** Nonce sent in INFO for nkey/JWT signatures. */
+  nonce?: string;
+  /** Per-user limits from JWTs (0: the server's setting). */
+  limitSubs = 0;
+  limitPayload = 0;
   connectReceived = false;
   closed = false;
   closeReason?: CloseReason;
@@ -244,7 +254,7 @@ export class Client implements ParserSink, Deliverer {
       if (size < 0) return this.badArgs();
       m.hdr = -1;
     }
-    if (size > this.server.opts.maxPayload) {
+    if (size > this.server.opts.maxPayload || (this.limitPayload > 0 && size > this.limitPayload)) {
       this.sendErr("Maximum Payload Violation");
       this.close("Maximum Payload Exceeded");
       return -1;
@@ -281,6 +291,12 @@ export class Client implements ParserSink, Deliverer {
     s.stats.inBytes += end - start;
     if (m.subject.startsWith(GR_PREFIX)) {
       this.sendErr(`Permissions Violation for Publish to "${m.subject}"`);
+      return true;
+    }
+    // A denied publish is dropped; the connection stays.
+    if (this.perms !== null && !this.perms.canPublish(m.subject)) {
+      this.sendErr(pubViolation(m.subject));
+      s.log.error(`${this.describe()} - Publish Violation - User ${JSON.stringify(this.user ?? "")}, Subject ${JSON.stringify(m.subject)}`);
       return true;
     }
     if (this.opts.verbose) this.sendOK();
@@ -404,11 +420,17 @@ export class Client implements ParserSink, Deliverer {
     const subject = p.str(0);
     const queue = p.argc === 3 ? p.str(1) : undefined;
     const sid = p.str(p.argc - 1);
+    // nats-server checks permissions before the subject's validity and the subscription limit.
+    if (this.perms !== null && !this.perms.canSubscribe(subject, queue)) {
+      this.sendErr(subViolation(subject, queue));
+      this.server.log.error(`${this.describe()} - Subscription Violation - User ${JSON.stringify(this.user ?? "")}, Subject ${JSON.stringify(subject)}, SID ${sid}`);
+      return true;
+    }
     if (!isValidSubject(subject) || (queue !== undefined && !isValidQueue(queue))) {
       this.sendErr("Invalid Subject");
       return true;
     }
-    const max = this.server.opts.maxSubscriptions;
+    const max = this.limitSubs > 0 && (this.server.opts.maxSubscriptions === 0 || this.limitSubs < this.server.opts.maxSubscriptions) ? this.limitSubs : this.server.opts.maxSubscriptions;
     if (max > 0 && this.subs.size >= max) {
       this.sendErr("maximum subscriptions exceeded");
       return true;
@@ -486,6 +508,12 @@ export class Client implements ParserSink, Deliverer {
 
   deliver(sub: ClientSub, m: InMsg): boolean {
     if (this.closed) return false;
+    const perms = this.perms;
+    if (perms !== null) {
+      if (perms.filterDeliveries && perms.deliveryDenied(m.subject)) return false;
+      // allow_responses: the reply of a received request becomes publishable.
+      if (perms.tracksReplies && m.re > m.rs) perms.trackReply(m.reply);
+    }
     const out = this.out;
     const withHdr = m.hdr >= 0 && this.opts.headers;
     if (withHdr) out.bytes(HMSG_, 0, 5);
@@ -651,6 +679,7 @@ export class Client implements ParserSink, Deliverer {
       this.sock.destroy();
     }
     for (const sub of this.subs.values()) this.server.removeSub(this.account, sub);
+    clientGone(this);
     this.server.clientClosed(this);
     this.server.resumeStalled(this);
   }

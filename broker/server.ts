@@ -15,6 +15,7 @@ import { Client, ClientSub, ConnectOptions, CloseReason } from "./client";
 import { Account, GLOBAL_ACCOUNT } from "./account";
 import { InMsg, Deliverer, DeliverySub, Kind, InterestListener, Forwarder, ReplyRouter } from "./message";
 import * as auth from "./auth";
+import { authenticateClient, nonceFor, recheckClients } from "./auth/session";
 import { VERSION, PROTOCOL_VERSION } from "./version";
 import { describeReloadChanges } from "./config/reload";
 
@@ -285,10 +286,7 @@ export class Server extends EventEmitter {
 
   /** Authenticate a CONNECT; returns the account to bind, or undefined to reject. */
   authenticate(c: Client, o: ConnectOptions): Account | undefined {
-    const r = auth.authenticate(this.opts, o);
-    if (!r) return undefined;
-    c.user = r.user;
-    return r.account ? this.accounts.get(r.account) : this.globalAccount;
+    return authenticateClient(this, c, o);
   }
 
   // ---- interest and delivery -------------------------------------------------------------------
@@ -420,7 +418,8 @@ export class Server extends EventEmitter {
   /** Pause the connection being read because `receiver` is backed up; resumed on its drain. */
   stallProducer(receiver: Client): void {
     const p = this.current;
-    if (!p || p === receiver || p.closed) return;
+    // A connection receiving its own messages is paused too: it must not outrun its own socket.
+    if (!p || p.closed) return;
     if (!receiver.stalled) receiver.stalled = [];
     if (receiver.stalled.includes(p)) return;
     receiver.stalled.push(p);
@@ -484,6 +483,8 @@ export class Server extends EventEmitter {
 
   infoLineFor(c: Client, asyncUpdate = false): string {
     const extra: Record<string, unknown> = { client_id: c.cid, client_ip: c.ip };
+    const nonce = nonceFor(this, c);
+    if (nonce) extra.nonce = nonce;
     if (this.connectURLs.length > 0 && !this.opts.noAdvertise && !this.opts.cluster?.noAdvertise) extra.connect_urls = this.connectURLs;
     if (asyncUpdate && this.lameDuck) extra.ldm = true;
     return this.infoLine(extra);
@@ -517,22 +518,7 @@ export class Server extends EventEmitter {
   }
 
   private recheckAuth(): void {
-    // Credentials are dropped after CONNECT, so a client survives a reload only if its user
-    // still exists in the new configuration (or no auth is required any more).
-    if (!this.authRequired()) return;
-    const o = this.opts;
-    const users = new Set<string>();
-    if (o.authorization?.user) users.add(o.authorization.user);
-    for (const u of o.authorization?.users ?? []) if (u.user) users.add(u.user);
-    for (const a of o.accounts) for (const u of a.users ?? []) if (u.user) users.add(u.user);
-    for (const c of [...this.clients.values()]) {
-      const tokenOnly = !!o.authorization?.token;
-      if (tokenOnly || c.user === undefined || !users.has(c.user)) {
-        c.sendErr("Authorization Violation");
-        c.close("Authentication Expired");
-      }
-    }
-    this.scheduleFlush();
+    recheckClients(this);
   }
 
   // ---- files -----------------------------------------------------------------------------------
@@ -555,6 +541,10 @@ export class Server extends EventEmitter {
     const ports: Record<string, string[]> = { nats: [`nats://${hostPort(host, this.port)}`] };
     if (this.httpPort) ports.monitoring = [`http://${hostPort(host, this.httpPort)}`];
     if (this.httpsPort) ports.monitoring = [...(ports.monitoring ?? []), `https://${hostPort(host, this.httpsPort)}`];
+    // Listener ports the clustering addons bound (declared by them on Server).
+    const bound = this as unknown as { clusterPort?: number; leafnodePort?: number };
+    if (bound.clusterPort) ports.cluster = [`nats://${hostPort(listenHost(this.opts.cluster?.host), bound.clusterPort)}`];
+    if (bound.leafnodePort) ports.leafnodes = [`nats://${hostPort(listenHost(this.opts.leafnodes?.host), bound.leafnodePort)}`];
     const exe = path.basename(process.argv[1] ?? "natsfleet-server").replace(/\.js$/, "");
     const file = path.join(dir, `${exe}_${process.pid}.ports`);
     try {
@@ -599,6 +589,11 @@ function forwardable(src: Kind, dst: Kind): boolean {
   if (dst === Kind.ROUTER) return src !== Kind.ROUTER;
   if (dst === Kind.LEAF) return true;
   return dst === Kind.CLIENT;
+}
+
+/** A listen host as a dialable address (wildcards become loopback). */
+function listenHost(h: string | undefined): string {
+  return !h || h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h;
 }
 
 function hostPort(h: string, p: number): string {
