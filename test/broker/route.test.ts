@@ -640,6 +640,61 @@ describe("routes (cluster)", function () {
       assert.ok(!list.includes("jobs") && !list.includes("leaf.sub"), JSON.stringify(list));
     });
 
+    /** A second fake peer, registered like the first. */
+    async function secondPeer(id: string, port: number): Promise<RawClient> {
+      const p2 = await RawClient.connect(a.ports.cluster);
+      await p2.waitFor(/^INFO \{.*\} \r\n/);
+      p2.send(`CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,"headers":true,"name":"${id}","cluster":"C1","lnoc":true}\r\n`);
+      p2.send(`INFO {"server_id":"${id}","server_name":"${id}","version":"2.9.10","proto":2,"host":"127.0.0.1","port":${port},"headers":true,"max_payload":1048576,"cluster":"C1","connect_urls":["127.0.0.1:3"],"lnoc":true}\r\n`);
+      return p2;
+    }
+
+    it("gossips a new peer's INFO to the other routes, with ip filled and no nonce", async () => {
+      const p2 = await secondPeer("NFAKE2", 7777);
+      await p2.sync();
+      const text = await peer.waitFor(/\r\nINFO \{"server_id":"NFAKE2".*\r\n/);
+      const info = JSON.parse(/\r\nINFO (\{"server_id":"NFAKE2".*\}) ?\r\n/.exec(text)![1]);
+      assert.strictEqual(info.ip, "nats-route://127.0.0.1:7777/");
+      assert.strictEqual(info.nonce, undefined);
+      assert.deepStrictEqual(info.connect_urls, ["127.0.0.1:3"]);
+      assert.ok(!/INFO \{"server_id":"NFAKE2"/.test(p2.afterInfo()), "not sent back to the new peer");
+    });
+
+    it("closes a second connection from a known server id (duplicate route)", async () => {
+      const dup = await secondPeer("NFAKE", 1);
+      await dup.waitClosed();
+      assert.ok(await peer.staysOpen(200), "the first route stays");
+      assert.strictEqual((await monitor(a, "/routez")).num_routes, 1);
+    });
+
+    it("dials a gossiped server it does not know (implicit route) with nats-server's CONNECT", async () => {
+      const connects: string[] = [];
+      const socks: net.Socket[] = [];
+      const other = net.createServer((sock) => {
+        socks.push(sock);
+        sock.on("data", (b) => connects.push(b.toString("latin1")));
+        sock.on("error", () => undefined);
+      });
+      await new Promise<void>((r) => other.listen(0, "127.0.0.1", () => r()));
+      try {
+        const port = (other.address() as net.AddressInfo).port;
+        peer.send(`INFO {"server_id":"NOTHER","server_name":"other","version":"2.9.10","proto":2,"host":"127.0.0.1","port":${port},"headers":true,"cluster":"C1","ip":"nats-route://127.0.0.1:${port}/","lnoc":true}\r\n`);
+        await waitFor(() => connects.join("").includes("\r\n"), 5000, "the implicit route's CONNECT");
+        const line = /^CONNECT (\{.*\})\r\n/.exec(connects.join(""));
+        assert.ok(line, connects.join(""));
+        const c = JSON.parse(line[1]);
+        assert.deepStrictEqual(Object.keys(c), ["echo", "verbose", "pedantic", "tls_required", "headers", "name", "cluster", "lnoc"]);
+        assert.deepStrictEqual(
+          { ...c, name: "" },
+          { echo: true, verbose: false, pedantic: false, tls_required: false, headers: true, name: "", cluster: "C1", lnoc: true },
+        );
+        assert.strictEqual(c.name, (await monitor(a, "/varz")).server_id);
+      } finally {
+        for (const x of socks) x.destroy();
+        await new Promise<void>((r) => other.close(() => r()));
+      }
+    });
+
     it("answers PING, closes on garbage, and drops the peer's interest when it goes", async () => {
       peer.send("RS+ $G gone.soon\r\n");
       await peer.sync();
