@@ -21,7 +21,7 @@ export async function login(port: number, fields: Record<string, unknown> = {}, 
 
 /** Whether the login was accepted (PONG and no -ERR). */
 export function accepted(c: RawClient): boolean {
-  return c.afterInfo().startsWith("PONG\r\n");
+  return /^(\+OK\r\n)?PONG\r\n/.test(c.afterInfo());
 }
 
 /** The config file a server was started with (`-c file`). */
