@@ -17,6 +17,8 @@ import { Cluster } from "./cluster";
 import { LeafNode } from "./leafnode";
 import { LocalTarget, LocalTargetOptions } from "./local/target";
 import { defaultStateDir } from "./local/processes";
+import { TopologyResource, TopologyResourceArgs } from "./topology-resource";
+import { normalizeTopology, productionClusters } from "./plan/normalize";
 
 export interface SuperClusterArgs {
   /** The declaration, as under `natsfleet:topology` (validated here). */
@@ -52,7 +54,7 @@ export class SuperCluster extends pulumi.ComponentResource {
     const targets = args.targets ?? { local: new LocalTarget(localOptions(args.local)) };
     checkTargets(model, targets);
     super("natsfleet:index:SuperCluster", name, {}, opts);
-    Object.assign(this, createSuperCluster(name, this, model, targets));
+    Object.assign(this, createSuperCluster(name, this, model, targets, productionClusters(args.topology)));
     this.registerOutputs({
       clientUrls: this.clientUrls,
       leafnodeUrls: this.leafnodeUrls,
@@ -106,7 +108,13 @@ interface SuperClusterParts {
   leafnodes: Record<string, LeafNode>;
 }
 
-export function createSuperCluster(name: string, self: pulumi.ComponentResource, validated: Topology, targets: TargetRegistry): SuperClusterParts {
+export function createSuperCluster(
+  name: string,
+  self: pulumi.ComponentResource,
+  validated: Topology,
+  targets: TargetRegistry,
+  production: ReadonlySet<string> = new Set(),
+): SuperClusterParts {
   // secrets: declared values stay as given, the rest are generated once and kept in state
   const secrets: Record<string, pulumi.Output<string>> = {};
   const slugs = secretResourceNames(validated.secrets.map((s) => s.key));
@@ -132,6 +140,8 @@ export function createSuperCluster(name: string, self: pulumi.ComponentResource,
 
   // phase 2: one render over every resolved address and secret, so configs agree on peers
   const rendered = renderTopologyOutput(model, { addresses, secrets, listenHosts });
+  // the topology itself as a resource, so previews and policies see topology changes (issue 7)
+  new TopologyResource(`${name}-topology`, { topology: normalizeTopology(model, production), addresses: addresses as TopologyResourceArgs["addresses"] }, { parent: self });
 
   // phase 3: the groups
   const configsOf = (g: NodeGroup) => Object.fromEntries(g.servers.map((s) => [s.name, rendered.apply((all) => all[s.name])]));

@@ -97,7 +97,8 @@ const groupFields = {
   ...targetBlocks,
 };
 
-const cluster = z.strictObject({ ...groupFields, routeAuth: z.boolean().optional() });
+// production: read by the policy pack and `natsfleet plan` (odd size >= 3), not by rendering (issue 7)
+const cluster = z.strictObject({ ...groupFields, routeAuth: z.boolean().optional(), production: z.boolean().optional() });
 const leafnode = z.strictObject({ ...groupFields, hub: name, account: name.optional() });
 
 const accountName = z.string().regex(NAME_PATTERN, { error: `must be an account name: ${NAME_RULE}` });
