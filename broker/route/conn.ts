@@ -121,6 +121,8 @@ export class RouteConn implements ParserSink, Deliverer {
   registered = false;
   /** The peer's client URLs (INFO connect_urls). */
   connectURLs: string[] = [];
+  /** The peer's leafnode URL(s) (INFO leafnode_urls, one at most from a route). */
+  leafnodeURLs: string[] = [];
   /** Whether the peer reads headers (HMSG) and leaf-origin protocols (LS+). */
   peerHeaders = true;
   peerLnoc = false;
@@ -297,6 +299,7 @@ export class RouteConn implements ParserSink, Deliverer {
       this.peerLnoc = info.lnoc === true;
       this.peerHeaders = info.headers !== false;
       this.connectURLs = info.connect_urls ? [...info.connect_urls] : [];
+      if (Array.isArray(info.leafnode_urls)) this.leafnodeURLs = info.leafnode_urls.filter((u): u is string => typeof u === "string");
       this.manager.firstInfo(this, info);
     } else {
       this.manager.laterInfo(this, info);

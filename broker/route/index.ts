@@ -32,6 +32,27 @@ declare module "../server" {
   }
 }
 
+/**
+ * What the gateway module offers routes (`server.gatewayRouteHooks`, duck-typed here): nats-server
+ * spreads gateway knowledge over routes so every member dials every other cluster.
+ */
+interface GatewayHooks {
+  readonly url: string;
+  onRouteInfo(info: RouteInfo): void;
+  infosForNewRoute(): string[];
+}
+
+/** What the leaf node module offers routes (duck-typed): cluster-wide leafnode URLs. */
+interface LeafFields {
+  leafnodeURL?: string;
+  setLeafnodeURLs?: (urls: string[]) => void;
+}
+
+function gatewayHooks(s: Server): GatewayHooks | undefined {
+  const h = (s as unknown as { gatewayRouteHooks?: GatewayHooks }).gatewayRouteHooks;
+  return h && typeof h.onRouteInfo === "function" ? h : undefined;
+}
+
 /** nats-server's route dial timeout and reconnect pause. */
 const DIAL_TIMEOUT_MS = 1000;
 const RECONNECT_MS = 1000;
@@ -366,6 +387,10 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
     if (this.dynamicName) info.cluster_dynamic = true;
     if (ip) info.ip = ip;
     info.connect_urls = this.ownURLs;
+    const leafURL = (s as unknown as LeafFields).leafnodeURL;
+    if (typeof leafURL === "string" && leafURL !== "") info.leafnode_urls = [leafURL];
+    const gw = gatewayHooks(s);
+    if (gw?.url) info.gateway_url = gw.url;
     info.lnoc = true;
     if (c.permissions?.import || c.permissions?.export) {
       info.import = c.permissions.import;
@@ -474,6 +499,12 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
     this.sendAllInterest(conn);
     if (this.routes.size > 1) this.gossip(conn, info);
     this.updateConnectURLs();
+    this.updateLeafURLs();
+    const gw = gatewayHooks(s);
+    if (gw) {
+      if (info.gateway_url) gw.onRouteInfo(info);
+      for (const line of gw.infosForNewRoute()) conn.sendProto(line);
+    }
     s.scheduleFlush();
   }
 
@@ -488,7 +519,9 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
 
   laterInfo(conn: RouteConn, info: RouteInfo): void {
     if (info.gateway) {
-      this.server.log.debug(`${conn.describe()} - gateway INFO for "${info.gateway}" over a route ignored`);
+      const gw = gatewayHooks(this.server);
+      if (gw) gw.onRouteInfo(info);
+      else this.server.log.debug(`${conn.describe()} - gateway INFO for "${info.gateway}" over a route, but gateways are not configured`);
       return;
     }
     if (info.server_id !== conn.remoteId) {
@@ -496,7 +529,10 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
       return;
     }
     conn.connectURLs = info.ldm ? [] : info.connect_urls ? [...info.connect_urls] : conn.connectURLs;
+    if (Array.isArray(info.leafnode_urls)) conn.leafnodeURLs = info.leafnode_urls.filter((u): u is string => typeof u === "string");
     this.updateConnectURLs();
+    this.updateLeafURLs();
+    if (info.gateway_url) gatewayHooks(this.server)?.onRouteInfo(info);
   }
 
   /** Gossip about a server we may not know: dial it unless known, configured or self. */
@@ -532,6 +568,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
       if (this.remotes.get(conn.remoteId) === conn) this.remotes.delete(conn.remoteId);
       s.log.info(`${conn.describe()} - Router connection closed: ${reason}`);
       this.updateConnectURLs();
+      this.updateLeafURLs();
     } else {
       s.log.debug(`${conn.describe()} - Router connection closed: ${reason}`);
     }
@@ -604,6 +641,13 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
   }
 
   // ---- connect_urls ---------------------------------------------------------------------------
+
+  /** The leaf node module advertises every member's leafnode URL to its spokes. */
+  private updateLeafURLs(): void {
+    const set = (this.server as unknown as LeafFields).setLeafnodeURLs;
+    if (typeof set !== "function") return;
+    set(mergeURLs([...this.routes.values()].map((r) => r.leafnodeURLs)));
+  }
 
   private updateConnectURLs(): void {
     if (!this.running) return;

@@ -27,6 +27,10 @@ export interface RouteInfo {
   ldm?: boolean;
   /** Set when the INFO is about a gateway (gossiped over routes); the gateway module's business. */
   gateway?: string;
+  /** The sender's gateway URL (`host:port`), for the gateway module. */
+  gateway_url?: string;
+  /** The sender's leafnode URL (one at most over a route). */
+  leafnode_urls?: string[];
   [extra: string]: unknown;
 }
 
@@ -60,7 +64,7 @@ function object(text: string): Record<string, unknown> | string {
   return v as Record<string, unknown>;
 }
 
-const STRING_FIELDS = ["server_name", "version", "host", "nonce", "cluster", "ip", "gateway"] as const;
+const STRING_FIELDS = ["server_name", "version", "host", "nonce", "cluster", "ip", "gateway", "gateway_url"] as const;
 const BOOL_FIELDS = ["headers", "auth_required", "tls_required", "lnoc", "ldm", "cluster_dynamic"] as const;
 
 /** Parse a route INFO line's JSON; returns the reason as a string when it is unusable. */
