@@ -4,11 +4,14 @@
  */
 import { Sublist } from "./sublist";
 import type { DeliverySub } from "./message";
+import type { AccountLinks } from "./accounts";
 
 export class Account {
   readonly sublist = new Sublist<DeliverySub>();
   /** Client connections bound to this account. */
   clients = 0;
+  /** Exports/imports reaching other accounts (null: none, the common case). */
+  links: AccountLinks | null = null;
   constructor(readonly name: string) {}
 }
 

@@ -16,8 +16,13 @@ import { Account, GLOBAL_ACCOUNT } from "./account";
 import { InMsg, Deliverer, DeliverySub, Kind, InterestListener, Forwarder, ReplyRouter } from "./message";
 import * as auth from "./auth";
 import { authenticateClient, nonceFor, recheckClients } from "./auth/session";
+import { crossAccounts } from "./accounts";
+import { configureAccountLinks } from "./accounts/specs";
 import { VERSION, PROTOCOL_VERSION } from "./version";
 import { describeReloadChanges } from "./config/reload";
+import type { LoadedTls } from "./tls";
+import { loadClientTls, tlsMappedConnect } from "./tls/client";
+import { tlsInfoFields } from "./tls";
 
 /** Counters reported by /varz and /metrics. */
 export interface ServerStats {
@@ -105,6 +110,8 @@ export class Server extends EventEmitter {
   routingFrom: Deliverer | null = null;
 
   private listener: net.Server | null = null;
+  /** The client port's TLS (certificate loaded from `opts.tls`), null without TLS. */
+  clientTls: LoadedTls | null = null;
   private nextCid = 1;
   private flushScheduled = false;
   private running = false;
@@ -120,6 +127,7 @@ export class Server extends EventEmitter {
     this.name = this.opts.serverName || this.id;
     this.stallThreshold = Math.min(this.opts.maxPending / 2, 4 * 1024 * 1024);
     for (const acc of this.opts.accounts) this.accounts.set(acc.name, new Account(acc.name));
+    configureAccountLinks(this);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
@@ -135,6 +143,7 @@ export class Server extends EventEmitter {
     this.log.info(`  ID:       ${this.id}`);
     if (o.configFile) this.log.info(`Using configuration file: ${o.configFile}`);
     for (const u of o.unsupported) this.log.warn(`"${u.key}" is not supported by natsfleet-server yet; ignored`);
+    this.clientTls = loadClientTls(o);
     const listener = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
@@ -286,7 +295,8 @@ export class Server extends EventEmitter {
 
   /** Authenticate a CONNECT; returns the account to bind, or undefined to reject. */
   authenticate(c: Client, o: ConnectOptions): Account | undefined {
-    return authenticateClient(this, c, o);
+    const mapped = tlsMappedConnect(this.opts, c.sock, o);
+    return mapped ? authenticateClient(this, c, mapped) : undefined;
   }
 
   // ---- interest and delivery -------------------------------------------------------------------
@@ -387,6 +397,8 @@ export class Server extends EventEmitter {
       this.stats.outMsgs += n;
       this.stats.outBytes += n * m.size;
     }
+    // Exports/imports: the message continues in importing (or requesting) accounts.
+    if (acc.links !== null) n += crossAccounts(this, from, acc, m);
     if (this.forwarders.length > 0 && srcKind !== Kind.GATEWAY && srcKind !== Kind.ROUTER) {
       // Counted so a request answered only in another cluster gets no "no responders" reply.
       for (const f of this.forwarders) {
@@ -473,6 +485,7 @@ export class Server extends EventEmitter {
     }
     // With no_auth_user a client needs no credentials, so nats-server does not ask for them.
     if (this.authRequired() && !o.noAuthUser) info.auth_required = true;
+    Object.assign(info, tlsInfoFields(this.clientTls));
     info.max_payload = o.maxPayload;
     return info;
   }
@@ -503,11 +516,15 @@ export class Server extends EventEmitter {
       const names = refused.map((k) => (k === "serverName" ? "server_name" : k));
       throw new Error(`config reload not supported for ${names.join(", ")}`);
     }
+    // Re-read even when the paths are unchanged: a rotated certificate keeps its file name.
+    // Existing TLS connections keep their session; new ones get the new certificate.
+    this.clientTls = loadClientTls(next);
     this.opts = next;
     this.configLoadTime = new Date();
     this.stallThreshold = Math.min(next.maxPending / 2, 4 * 1024 * 1024);
     this.log.configure({ ...this.log.options, debug: next.debug, trace: next.trace, logtime: next.logtime, file: next.logFile });
     for (const acc of next.accounts) if (!this.accounts.has(acc.name)) this.accounts.set(acc.name, new Account(acc.name));
+    configureAccountLinks(this);
     for (const c of this.clients.values()) c.parser.maxControlLine = next.maxControlLine;
     // Clients whose credentials no longer pass are disconnected.
     if (changed.some((k) => k === "authorization" || k === "accounts" || k === "noAuthUser")) this.recheckAuth();

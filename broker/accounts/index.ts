@@ -1,0 +1,244 @@
+/**
+ * Exports and imports between accounts. Accounts are separate subject spaces; a message
+ * crosses only where the exporting account offers a subject (public, or to listed accounts)
+ * and the importing account takes it:
+ * - stream: messages published in the exporter on the subject are delivered in the importer
+ *   (optionally under a prefix);
+ * - service: requests published in the importer on the local subject are delivered in the
+ *   exporter with a fresh `_R_.` reply, and the responder's answer on that reply goes back to
+ *   the requester's reply subject in the importing account.
+ */
+import type { Account } from "../account";
+import type { Server } from "../server";
+import { InMsg, Deliverer, Kind } from "../message";
+import { subjectMatches } from "../subject";
+import { randomBytes } from "crypto";
+
+/** An export as both config files and account JWTs describe it. */
+export interface ExportSpec {
+  kind: "stream" | "service";
+  subject: string;
+  /** Accounts allowed to import; undefined means public. */
+  accounts?: string[];
+  /** Service response type: a singleton response ends the request's reply mapping. */
+  responseType?: "singleton" | "stream" | "chunked";
+  /** How long a response mapping lives (ms). */
+  responseThreshold?: number;
+}
+
+/** An import as config files and account JWTs describe it. */
+export interface ImportSpec {
+  kind: "stream" | "service";
+  /** Exporting account name. */
+  account: string;
+  /** Subject in the exporting account. */
+  subject: string;
+  /** Stream imports: prefix for delivered subjects. */
+  prefix?: string;
+  /** Service imports: the local subject requests are published on (default: `subject`). */
+  to?: string;
+}
+
+export interface AccountSpec {
+  name: string;
+  exports: ExportSpec[];
+  imports: ImportSpec[];
+}
+
+/** A stream import, held by the exporting account. */
+interface StreamRoute {
+  pattern: string;
+  into: Account;
+  prefix: string;
+}
+
+/** A service import, held by the importing account. */
+interface ServiceRoute {
+  local: string;
+  remote: string;
+  target: Account;
+  singleton: boolean;
+  ttl: number;
+}
+
+/** Where a response to a forwarded request goes. */
+interface PendingResponse {
+  into: Account;
+  reply: string;
+  singleton: boolean;
+  expires: number;
+}
+
+/** Default lifetime of a service response mapping (nats-server's 2 minutes). */
+const RESPONSE_TTL = 2 * 60 * 1000;
+/** Imports chaining into imports stop here (a cycle must not loop forever). */
+const MAX_DEPTH = 8;
+
+/** The cross-account routes of one account. */
+export class AccountLinks {
+  streams: StreamRoute[] = [];
+  services: ServiceRoute[] = [];
+  readonly responses = new Map<string, PendingResponse>();
+
+  get empty(): boolean {
+    return this.streams.length === 0 && this.services.length === 0 && this.responses.size === 0;
+  }
+}
+
+/** Whether an import of `subject` by `importer` is covered by one of the exporter's exports. */
+export function exportFor(exports: ExportSpec[], kind: ExportSpec["kind"], subject: string, importer: string): ExportSpec | undefined {
+  return exports.find((e) => e.kind === kind && coveredBy(subject, e.subject) && (e.accounts === undefined || e.accounts.includes(importer)));
+}
+
+/** Whether every subject matched by `sub` is matched by `pattern`. */
+function coveredBy(sub: string, pattern: string): boolean {
+  const s = sub.split(".");
+  const p = pattern.split(".");
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === ">") return s.length > i;
+    if (i >= s.length) return false;
+    if (p[i] === "*") {
+      if (s[i] === ">") return false;
+      continue;
+    }
+    if (p[i] !== s[i]) return false;
+  }
+  return s.length === p.length;
+}
+
+/**
+ * Map a subject matched by `from` onto `to`: wildcard tokens of the subject fill the
+ * wildcards of `to` in order; a literal `to` is taken as is.
+ */
+export function mapSubject(subject: string, from: string, to: string): string {
+  if (from === to) return subject;
+  const tt = to.split(".");
+  if (!tt.includes("*") && !tt.includes(">")) return to;
+  const st = subject.split(".");
+  const ft = from.split(".");
+  const wild: string[] = [];
+  let rest: string[] = [];
+  for (let i = 0; i < ft.length; i++) {
+    if (ft[i] === "*") wild.push(st[i]);
+    else if (ft[i] === ">") rest = st.slice(i);
+  }
+  const out: string[] = [];
+  let w = 0;
+  for (const t of tt) {
+    if (t === "*") out.push(wild[w++] ?? "*");
+    else if (t === ">") out.push(...(rest.length > 0 ? rest : ["*"]));
+    else out.push(t);
+  }
+  return out.join(".");
+}
+
+/**
+ * Build every account's links from specs. Imports not covered by an export are reported
+ * through `problem` and ignored (nats-server refuses them too).
+ */
+export function linkAccounts(server: Server, specs: AccountSpec[], problem: (msg: string) => void): void {
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  for (const acc of server.accounts.values()) {
+    // Pending responses survive a reload; routes are rebuilt.
+    const keep = acc.links?.responses;
+    acc.links = null;
+    if (keep && keep.size > 0) {
+      acc.links = new AccountLinks();
+      for (const [k, v] of keep) acc.links.responses.set(k, v);
+    }
+  }
+  const linksOf = (acc: Account) => (acc.links ??= new AccountLinks());
+  for (const spec of specs) {
+    const importer = server.account(spec.name);
+    for (const imp of spec.imports) {
+      const exporterSpec = byName.get(imp.account);
+      const exp = exporterSpec ? exportFor(exporterSpec.exports, imp.kind, imp.subject, spec.name) : undefined;
+      if (!exp) {
+        problem(`Error adding ${imp.kind} import ${JSON.stringify(imp.subject)} of account ${spec.name}: ${imp.kind} import not authorized`);
+        continue;
+      }
+      const exporter = server.account(imp.account);
+      if (imp.kind === "stream") {
+        let prefix = imp.prefix ?? "";
+        if (prefix && !prefix.endsWith(".")) prefix += ".";
+        linksOf(exporter).streams.push({ pattern: imp.subject, into: importer, prefix });
+      } else {
+        linksOf(importer).services.push({
+          local: imp.to ?? imp.subject,
+          remote: imp.subject,
+          target: exporter,
+          singleton: (exp.responseType ?? "singleton") === "singleton",
+          ttl: exp.responseThreshold && exp.responseThreshold > 0 ? exp.responseThreshold : RESPONSE_TTL,
+        });
+      }
+    }
+  }
+}
+
+let depth = 0;
+let replySeq = 0;
+const REPLY_BASE = "_R_." + randomBytes(6).toString("base64url").replace(/[-_]/g, "x") + ".";
+
+/** A copy of `m` under another subject and reply (headers and payload are shared). */
+function retarget(m: InMsg, subject: string, reply: string): InMsg {
+  const n = new InMsg();
+  n.line = Buffer.from(reply ? `${subject} ${reply}` : subject, "latin1");
+  n.ss = 0;
+  n.se = subject.length;
+  if (reply) {
+    n.rs = subject.length + 1;
+    n.re = n.rs + reply.length;
+  }
+  n.subject = subject;
+  n.reply = reply;
+  n.hdr = m.hdr;
+  n.data = m.data;
+  n.ds = m.ds;
+  n.de = m.de;
+  return n;
+}
+
+/**
+ * After `m` was delivered in `acc`: hand it to importing accounts. Returns how many receivers
+ * got it there. Messages from routes and gateways were already crossed where they were
+ * published, so only local sources cross here.
+ */
+export function crossAccounts(server: Server, from: Deliverer, acc: Account, m: InMsg): number {
+  const links = acc.links;
+  if (links === null || from.kind === Kind.ROUTER || from.kind === Kind.GATEWAY || depth >= MAX_DEPTH) return 0;
+  let n = 0;
+  depth++;
+  try {
+    // A responder answering a forwarded request.
+    if (links.responses.size > 0 && m.subject.startsWith("_R_.")) {
+      const p = links.responses.get(m.subject);
+      if (p) {
+        if (p.singleton || p.expires < Date.now()) links.responses.delete(m.subject);
+        if (p.expires >= Date.now()) n += server.routeMessage(from, p.into, retarget(m, p.reply, ""));
+      }
+    }
+    for (const s of links.streams) {
+      if (!subjectMatches(m.subject, s.pattern)) continue;
+      n += server.routeMessage(from, s.into, retarget(m, s.prefix + m.subject, m.reply));
+    }
+    for (const s of links.services) {
+      if (!subjectMatches(m.subject, s.local)) continue;
+      let reply = "";
+      if (m.reply) {
+        reply = REPLY_BASE + (++replySeq).toString(36);
+        const target = (s.target.links ??= new AccountLinks());
+        if (target.responses.size > 10000) pruneResponses(target);
+        target.responses.set(reply, { into: acc, reply: m.reply, singleton: s.singleton, expires: Date.now() + s.ttl });
+      }
+      n += server.routeMessage(from, s.target, retarget(m, mapSubject(m.subject, s.local, s.remote), reply));
+    }
+  } finally {
+    depth--;
+  }
+  return n;
+}
+
+function pruneResponses(l: AccountLinks): void {
+  const now = Date.now();
+  for (const [k, p] of l.responses) if (p.expires < now) l.responses.delete(k);
+}

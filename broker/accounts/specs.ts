@@ -1,0 +1,111 @@
+/**
+ * Account exports/imports from their two sources: the `accounts { }` config block and, in
+ * operator mode, the account JWTs the resolver holds. Then wired into the server's accounts.
+ */
+import { decode } from "@nats-io/jwt";
+import type { Server } from "../server";
+import type { AccountConfig, ServiceExport, StreamExport, StreamImport, ServiceImport } from "../options";
+import { compile } from "../auth";
+import type { TrustedAccount } from "../jwt";
+import { AccountSpec, ExportSpec, ImportSpec, linkAccounts } from "./index";
+
+function fromConfig(acc: AccountConfig): AccountSpec {
+  const exports: ExportSpec[] = (acc.exports ?? []).map((e) => {
+    if ("stream" in e) return { kind: "stream", subject: (e as StreamExport).stream, accounts: e.accounts };
+    const s = e as ServiceExport;
+    return { kind: "service", subject: s.service, accounts: s.accounts, responseType: s.responseType, responseThreshold: s.responseThreshold };
+  });
+  const imports: ImportSpec[] = (acc.imports ?? []).map((i) => {
+    if ("stream" in i) {
+      const s = i as StreamImport;
+      return { kind: "stream", account: s.stream.account, subject: s.stream.subject, prefix: s.prefix };
+    }
+    const s = i as ServiceImport;
+    return { kind: "service", account: s.service.account, subject: s.service.subject, to: s.to };
+  });
+  return { name: acc.name, exports, imports };
+}
+
+interface JwtExport {
+  subject?: string;
+  type?: string;
+  token_req?: boolean;
+  response_type?: string;
+  response_threshold?: number;
+}
+interface JwtImport {
+  subject?: string;
+  account?: string;
+  type?: string;
+  to?: string;
+  local_subject?: string;
+  token?: string;
+}
+
+/**
+ * An account JWT's exports and imports. A `token_req` export is private: an import reaches it
+ * only with an activation token signed by the exporter for the importer.
+ */
+function fromJwt(acc: TrustedAccount, all: Map<string, TrustedAccount>): AccountSpec {
+  const nats = acc.claims.nats as { exports?: JwtExport[]; imports?: JwtImport[] };
+  const exports: ExportSpec[] = (nats.exports ?? []).flatMap((e): ExportSpec[] => {
+    if (!e.subject || (e.type !== "stream" && e.type !== "service")) return [];
+    const responseType = e.response_type?.toLowerCase() as ExportSpec["responseType"];
+    // Private: the importers are the ones holding activations; filled in from their imports.
+    return [{ kind: e.type, subject: e.subject, accounts: e.token_req ? [] : undefined, responseType, responseThreshold: e.response_threshold ? e.response_threshold / 1e6 : undefined }];
+  });
+  const imports: ImportSpec[] = (nats.imports ?? []).flatMap((i): ImportSpec[] => {
+    if (!i.subject || !i.account || (i.type !== "stream" && i.type !== "service")) return [];
+    if (i.token) activate(i, acc.publicKey, all);
+    if (i.type === "stream") return [{ kind: "stream", account: i.account, subject: i.subject, prefix: i.local_subject ? undefined : i.to }];
+    return [{ kind: "service", account: i.account, subject: i.subject, to: i.local_subject ?? i.to }];
+  });
+  return { name: acc.publicKey, exports, imports };
+}
+
+/** Activations grant an importer a private export: remembered on the exporter's claims. */
+const activations = new WeakMap<TrustedAccount, Set<string>>();
+
+function activate(i: JwtImport, importer: string, all: Map<string, TrustedAccount>): void {
+  const exporter = all.get(i.account!);
+  if (!exporter) return;
+  try {
+    const claims = decode<{ subject?: string }>(i.token!);
+    if (claims.sub !== importer || !exporter.signers.has(claims.iss)) return;
+    if (claims.exp && claims.exp * 1000 < Date.now()) return;
+    let set = activations.get(exporter);
+    if (!set) activations.set(exporter, (set = new Set()));
+    set.add(`${importer} ${i.subject}`);
+  } catch {
+    /* a bad activation token grants nothing */
+  }
+}
+
+/**
+ * (Re)build every account's exports/imports for the server's current options: config accounts,
+ * or the operator's accounts in operator mode.
+ */
+export function configureAccountLinks(server: Server): void {
+  const trust = compile(server.opts).trust;
+  let specs: AccountSpec[];
+  if (trust) {
+    const list = [...trust.accounts.values()];
+    specs = list.map((a) => fromJwt(a, trust.accounts));
+    // Private exports admit the importers that hold an activation for that subject.
+    for (const spec of specs) {
+      const granted = activations.get(trust.accounts.get(spec.name)!);
+      for (const e of spec.exports) {
+        if (e.accounts === undefined) continue;
+        for (const other of specs) {
+          for (const imp of other.imports) {
+            if (imp.account === spec.name && granted?.has(`${other.name} ${imp.subject}`)) e.accounts.push(other.name);
+          }
+        }
+      }
+    }
+    for (const p of trust.problems) server.log.error(p);
+  } else {
+    specs = server.opts.accounts.map(fromConfig);
+  }
+  linkAccounts(server, specs, (msg) => server.log.error(msg));
+}
