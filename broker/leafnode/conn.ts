@@ -74,6 +74,8 @@ export interface LeafHost {
   hubInfo(): HubInfo;
   /** This server's cluster name ("" without one). */
   clusterName(): string;
+  /** Interest held outside the account index (gateways), told to leafs we are the hub for. */
+  externalSubs(account: string): DeliverySub[];
   /** The handshake finished: the connection is in `server.leafs` from now on. */
   registered(c: LeafConn): void;
   closed(c: LeafConn): void;
@@ -448,7 +450,7 @@ export class LeafConn implements ParserSink, Deliverer {
     const acc = this.account!;
     this.host.registered(this);
     if (this.closed) return;
-    for (const sub of acc.sublist.all()) {
+    for (const sub of [...acc.sublist.all(), ...this.host.externalSubs(acc.name)]) {
       if (!this.wants(sub)) continue;
       const key = interestKey(sub.subject, sub.queue);
       this.smap.set(key, (this.smap.get(key) ?? 0) + (sub.queue === undefined ? 1 : weightOf(sub)));

@@ -9,7 +9,7 @@
 import * as net from "net";
 import * as os from "os";
 import type { Server, ServerAddon } from "../server";
-import type { DeliverySub, InterestListener } from "../message";
+import { Deliverer, DeliverySub, InterestListener, Kind } from "../message";
 import { PROTOCOL_VERSION, VERSION } from "../version";
 import { LeafConn, LeafHost } from "./conn";
 import { RemoteLeaf } from "./remote";
@@ -33,8 +33,23 @@ declare module "../server" {
      * every hub of the cluster (async INFO `leafnode_urls`).
      */
     setLeafnodeURLs?: (urls: string[]) => void;
+    /**
+     * Interest kept outside the account index (a gateway's interest-only subscriptions from
+     * other clusters): the gateway module reports each key's first add and last removal here,
+     * and hubs advertise it to their spokes, as nats-server does.
+     */
+    leafExternalInterest?: (account: string, subject: string, queue: string | undefined, added: boolean) => void;
   }
 }
+
+/** Stands in as the connection of interest that lives outside the account index. */
+const EXTERNAL: Deliverer = {
+  cid: 0,
+  kind: Kind.GATEWAY,
+  kindName: "Gateway",
+  closed: false,
+  deliver: () => false,
+};
 
 export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
   private srv: Server | null = null;
@@ -43,6 +58,8 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
   private readonly conns = new Set<LeafConn>();
   private readonly remotes = new Map<string, RemoteLeaf>();
   private readonly loopSubjects = new Map<string, string>();
+  /** External interest by account, then `subject[ queue]`, with how many times it was added. */
+  private readonly external = new Map<string, Map<string, { sub: DeliverySub; n: number }>>();
   /** host:port spokes should use for this server (INFO ip). */
   private advertised = "";
   /** Leafnode URLs of the whole cluster (ours first), for INFO leafnode_urls. */
@@ -61,6 +78,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     server.leafnodePort = 0;
     server.leafnodeURL = "";
     server.setLeafnodeURLs = (urls) => this.setLeafnodeURLs(urls);
+    server.leafExternalInterest = (account, subject, queue, added) => this.externalInterest(account, subject, queue, added);
     server.interestListeners.push(this);
     if (o.port !== 0) {
       // Serving plaintext where the config asks for TLS would be a silent downgrade.
@@ -75,6 +93,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     const o = server.opts.leafnodes;
     if (!server.leafs) server.leafs = new Map();
     server.setLeafnodeURLs ??= (urls) => this.setLeafnodeURLs(urls);
+    server.leafExternalInterest ??= (account, subject, queue, added) => this.externalInterest(account, subject, queue, added);
     if (!server.interestListeners.includes(this)) server.interestListeners.push(this);
     if (o && o.port !== 0 && !this.listener) {
       if (o.tls) server.log.error(`leafnodes: "tls" on the leafnode listener is not supported yet; listener not opened`);
@@ -110,6 +129,37 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
       c.markDirty();
     }
     this.srv?.scheduleFlush();
+  }
+
+  /** Interest from outside the account index changed (see `Server.leafExternalInterest`). */
+  externalInterest(account: string, subject: string, queue: string | undefined, added: boolean): void {
+    let m = this.external.get(account);
+    const key = queue === undefined ? subject : `${subject} ${queue}`;
+    if (added) {
+      if (!m) this.external.set(account, (m = new Map()));
+      const e = m.get(key);
+      if (e) {
+        e.n++;
+        return;
+      }
+      const sub: DeliverySub = queue === undefined ? { subject, conn: EXTERNAL } : { subject, queue, conn: EXTERNAL };
+      m.set(key, { sub, n: 1 });
+      this.interest(account, sub, 1);
+    } else {
+      const e = m?.get(key);
+      if (!m || !e) return;
+      if (--e.n > 0) return;
+      m.delete(key);
+      if (m.size === 0) this.external.delete(account);
+      this.interest(account, e.sub, -1);
+    }
+    this.srv?.scheduleFlush();
+  }
+
+  /** External interest of an account (a new leaf connection is told about it too). */
+  externalSubs(account: string): DeliverySub[] {
+    const m = this.external.get(account);
+    return m ? [...m.values()].map((e) => e.sub) : [];
   }
 
   /** This server's own leafnode URL (host:port), "" without a listener. */
@@ -268,6 +318,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
       loopSubject: (a) => self.loopSubject(a),
       hubInfo: () => self.hubInfo(),
       clusterName: () => self.clusterName(),
+      externalSubs: (a) => self.externalSubs(a),
       registered: (c) => {
         self.conns.add(c);
         self.registered(c);

@@ -15,6 +15,7 @@ import { loadConfigFile } from "../../broker/config/options";
 import type { Server } from "../../broker/server";
 import { LeafNodeAddon } from "../../broker/leafnode";
 import { RouteAddon } from "../../broker/route";
+import { GatewayAddon } from "../../broker/gateway/addon";
 import { spawnServer, ServerProcess, stopAllServers } from "../helpers/servers";
 import { freePort, freePorts, sleep } from "../helpers/ports";
 
@@ -52,7 +53,7 @@ const clients = new Set<NatsConnection>();
  * Write `config` to a fresh temp dir and start our server from it (port/http picked here);
  * `routes` adds the route addon for topologies with a cluster.
  */
-export async function startOurs(config: string, opts: { routes?: boolean } = {}): Promise<OurServer> {
+export async function startOurs(config: string, opts: { routes?: boolean; gateways?: boolean } = {}): Promise<OurServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-leaf-"));
   const [port, httpPort] = await freePorts(2);
   const configFile = path.join(dir, "server.conf");
@@ -61,6 +62,7 @@ export async function startOurs(config: string, opts: { routes?: boolean } = {})
   const server = createServer(options, { log: { quiet: !process.env.LEAF_TEST_LOG } });
   // createServer may already include the standard addons: reuse them rather than doubling up.
   if (opts.routes && !server.addons.some((a) => a instanceof RouteAddon)) server.addons.push(new RouteAddon());
+  if (opts.gateways && !server.addons.some((a) => a instanceof GatewayAddon)) server.addons.push(new GatewayAddon());
   let leaf = server.addons.find((a): a is LeafNodeAddon => a instanceof LeafNodeAddon);
   if (!leaf) server.addons.push((leaf = new LeafNodeAddon()));
   try {

@@ -550,6 +550,33 @@ describe("leaf nodes", function () {
     await oneWay(dialer, listener, "hub.role.up");
   });
 
+  it("advertises interest held outside the index (gateways) to spokes only, counted per key", async () => {
+    const hub = await startOurs(hubConf("ours"));
+    const add = (subject: string, added: boolean, s: OurServer = hub) => s.server.leafExternalInterest!("$G", subject, undefined, added);
+    add("ext.before", true);
+    const spoke = await startTheirs(spokeConf(hub.leafPort));
+    await waitLeafs(hub, 1);
+    await waitInterest(spoke, "ext.before");
+    add("ext.after", true);
+    add("ext.after", true);
+    await waitInterest(spoke, "ext.after");
+    add("ext.after", false);
+    await sleep(200);
+    assert.ok(await hasInterest(spoke, "ext.after"), "still held once");
+    add("ext.after", false);
+    await waitFor("external interest withdrawn", async () => !(await hasInterest(spoke, "ext.after")));
+    // Our server as a spoke keeps such interest to itself.
+    const hub2 = await startTheirs(hubConf("theirs"));
+    const spoke2 = await startOurs(spokeConf(hub2.leafPort));
+    await waitLeafs(hub2, 1);
+    add("ext.spoke", true, spoke2);
+    const local = await client(spoke2.url);
+    local.subscribe("ext.marker");
+    await local.flush();
+    await waitInterest(hub2, "ext.marker");
+    assert.strictEqual(await hasInterest(hub2, "ext.spoke"), false);
+  });
+
   it("lists the connection on /leafz on both ends", async () => {
     const p = await pair("ours", "ours");
     const nc = await client(p.hub.url);
