@@ -12,7 +12,7 @@ import * as path from "path";
 import { NatsConnection, StringCodec, headers as natsHeaders, Msg } from "nats";
 import { stopAllServers, liveServers, natsServerBinary } from "../helpers/servers";
 import { RawClient, closeAllRaw } from "../helpers/raw";
-import { sleep } from "../helpers/ports";
+import { sleep, freePorts } from "../helpers/ports";
 import { ensureTestCerts } from "../helpers/certs";
 import * as net from "net";
 import type { Deliverer, DeliverySub } from "../../broker/message";
@@ -413,6 +413,51 @@ describe("routes (cluster)", function () {
       assert.deepStrictEqual(onN, [["out.b"], []], "other.b was not exported");
     });
   }
+
+  it("routes carry gateway knowledge: a member learns another cluster's gateway from a nats-server peer", async () => {
+    const [ga, gn, gm] = await freePorts(3);
+    const gw = (name: string, port: number, remotes = "") => [`gateway { name: ${name}, listen: 127.0.0.1:${port}${remotes ? `, gateways: [${remotes}]` : ""} }`];
+    const n = await startMember("nats-server", { name: "N", cluster: "C1", extra: gw("C1", gn) });
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1", routes: [n.routeURL], extra: gw("C1", ga) });
+    await waitForMesh([a, n]);
+    // C2 knows only N's gateway; A hears of C2 over its route to N and dials it too.
+    const m = await startMember("nats-server", { name: "M", cluster: "C2", extra: gw("C2", gm, `{ name: C1, url: "nats://127.0.0.1:${gn}" }`) });
+    await waitFor(async () => !!(await monitor(a, "/gatewayz")).outbound_gateways?.C2, 15000, "A's outbound gateway to C2");
+    const cm = await client(m);
+    const got = collect(cm, "gw.x");
+    await cm.flush();
+    const ca = await client(a);
+    await waitFor(
+      async () => {
+        ca.publish("gw.x", sc.encode("from-a"));
+        await ca.flush();
+        await sleep(100);
+        return got.length > 0;
+      },
+      10000,
+      "a message from A's client to C2",
+    );
+  });
+
+  it("route INFO carries this server's leafnode URL: a nats-server member advertises it to its leaf nodes", async () => {
+    const [la, ln] = await freePorts(2);
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1", extra: [`leafnodes { listen: 127.0.0.1:${la} }`] });
+    const n = await startMember("nats-server", { name: "N", cluster: "C1", routes: [a.routeURL], extra: [`leafnodes { listen: 127.0.0.1:${ln} }`] });
+    await waitForMesh([a, n]);
+    await waitFor(
+      async () => {
+        const raw = await RawClient.connect(ln);
+        try {
+          await raw.waitFor(/^INFO \{.*\} \r\n/);
+          return ((raw.info().leafnode_urls ?? []) as string[]).includes(`127.0.0.1:${la}`);
+        } finally {
+          await raw.close();
+        }
+      },
+      5000,
+      "N's leafnode INFO to list A's leafnode URL",
+    );
+  });
 
   it("rejects a cluster name mismatch with nats-server's exact text, on both servers", async () => {
     const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
