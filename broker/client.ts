@@ -9,6 +9,7 @@ import { InMsg, Deliverer, Kind } from "./message";
 import { isValidSubject, isValidLiteralSubject } from "./subject";
 import type { Server } from "./server";
 import type { Account } from "./account";
+import { upgradeClient } from "./tls/client";
 import { ClientPermissions, pubViolation, subViolation } from "./permissions";
 import { clientGone } from "./auth/session";
 
@@ -85,6 +86,7 @@ export type CloseReason =
   | "Lame Duck Mode"
   | "Authentication Expired"
   | "TLS Handshake Error"
+  | "TLS Handshake Failure"
   | "Secure Connection - TLS Required"
   | "Maximum Account Connections Exceeded";
 
@@ -144,7 +146,8 @@ export class Client implements ParserSink, Deliverer {
 
   constructor(
     readonly server: Server,
-    readonly sock: Socket,
+    /** The TCP socket, replaced by its TLSSocket once a TLS handshake completes. */
+    public sock: Socket,
     readonly cid: number,
     readonly ip: string,
     readonly port: number,
@@ -153,11 +156,21 @@ export class Client implements ParserSink, Deliverer {
     this.parser = new Parser(this, CLIENT_OPS, server.opts.maxControlLine);
   }
 
-  /** Called once the socket is set up: INFO, timers, reads. */
+  /** Called once the socket is set up: INFO, the TLS handshake if required, timers, reads. */
   start_(): void {
     const s = this.server;
     this.out.ascii(s.infoLineFor(this));
     this.flush();
+    // As nats-server, auth and ping timers start only once TLS is up.
+    if (s.clientTls) upgradeClient(this, s.clientTls, (secure) => {
+      this.sock = secure;
+      this.begin();
+    });
+    else this.begin();
+  }
+
+  private begin(): void {
+    const s = this.server;
     if (s.authRequired()) {
       const t = s.authTimeoutMs();
       this.authTimer = setTimeout(() => this.authTimeout(), t);

@@ -1,0 +1,150 @@
+/**
+ * TLS for every listener and dial of the broker (client port, routes, gateways, leaf nodes):
+ * one place that turns a `tls {}` block into a secure context and runs handshakes with a
+ * timeout and real peer verification.
+ *
+ * Why not tls.createServer: the client port speaks INFO in plaintext before the handshake
+ * (nats-server 2.9), so sockets are wrapped after accept. A hand-made server-side TLSSocket does
+ * NOT enforce `rejectUnauthorized` (Node only checks the chain in tls.Server's own connection
+ * handler; OpenSSL merely insists that some certificate is sent), so `acceptTls` checks the
+ * verification result itself and refuses a certificate from an unknown CA.
+ */
+import * as fs from "fs";
+import * as net from "net";
+import * as tls from "tls";
+import type { TlsOptions } from "../options";
+
+/** nats-server's default TLS handshake timeout. */
+export const DEFAULT_TLS_TIMEOUT_MS = 2000;
+
+/** Certificate material of one `tls {}` block, read when the listener starts or reloads. */
+export interface LoadedTls {
+  readonly opts: TlsOptions;
+  readonly context: tls.SecureContext;
+  /** CA certificates peers are verified against (system roots when absent). */
+  readonly ca?: Buffer;
+  readonly timeoutMs: number;
+  /** Whether an accepting side requires and verifies the peer's certificate. */
+  readonly verify: boolean;
+}
+
+/** Thrown when a `tls {}` block cannot be used; the message names the block and the file. */
+export class TlsConfigError extends Error {}
+
+/**
+ * Read a `tls {}` block's files and build the context. `where` names the block in errors
+ * ("tls", "cluster tls", ...). `verifyPeers` forces verification of accepted peers (routes and
+ * gateways always verify; the client port only with `verify`/`verify_and_map`).
+ */
+export function loadTls(t: TlsOptions, where: string, verifyPeers = false): LoadedTls {
+  if (!t.certFile) throw new TlsConfigError(`${where}: missing 'cert_file' in TLS configuration`);
+  if (!t.keyFile) throw new TlsConfigError(`${where}: missing 'key_file' in TLS configuration`);
+  const read = (key: string, file: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      throw new TlsConfigError(`${where}: cannot read ${key} ${JSON.stringify(file)}: ${(e as Error).message}`);
+    }
+  };
+  const cert = read("cert_file", t.certFile);
+  const key = read("key_file", t.keyFile);
+  const ca = t.caFile ? read("ca_file", t.caFile) : undefined;
+  let context: tls.SecureContext;
+  try {
+    context = tls.createSecureContext({
+      cert,
+      key,
+      ca,
+      ciphers: t.cipherSuites?.join(":"),
+      ecdhCurve: t.curvePreferences?.join(":"),
+    });
+  } catch (e) {
+    throw new TlsConfigError(`${where}: cert_file ${JSON.stringify(t.certFile)} / key_file ${JSON.stringify(t.keyFile)} unusable: ${(e as Error).message}`);
+  }
+  const verify = verifyPeers || t.verify === true || t.verifyAndMap === true;
+  return { opts: t, context, ca, timeoutMs: t.timeout ?? DEFAULT_TLS_TIMEOUT_MS, verify };
+}
+
+/** Why a handshake did not complete (the socket is destroyed by then). */
+export class TlsHandshakeError extends Error {
+  constructor(message: string, readonly timedOut = false) {
+    super(message);
+  }
+}
+
+/**
+ * The peer-verification result of a handshaken socket. Null means the chain verified;
+ * anything else is the reason it did not (fail closed when Node hides the result).
+ */
+function verifyFailure(s: tls.TLSSocket): string | null {
+  const handle = (s as unknown as { ssl?: { verifyError?: () => Error | null } }).ssl;
+  if (typeof handle?.verifyError !== "function") return "peer verification result unavailable";
+  const err = handle.verifyError();
+  if (err) return err.message;
+  if (!s.getPeerCertificate() || Object.keys(s.getPeerCertificate()).length === 0) return "peer did not return a certificate";
+  return null;
+}
+
+function settle(s: tls.TLSSocket, raw: net.Socket, event: "secure" | "secureConnect", timeoutMs: number, check?: () => string | null): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const fail = (e: TlsHandshakeError) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.destroy();
+      raw.destroy();
+      reject(e);
+    };
+    const timer = setTimeout(() => fail(new TlsHandshakeError("TLS handshake timeout", true)), timeoutMs);
+    // OpenSSL's own message spans lines with source paths; its reason says it in a phrase.
+    const onError = (e: Error) => fail(new TlsHandshakeError((e as { reason?: string }).reason ?? e.message));
+    const onClose = () => fail(new TlsHandshakeError("connection closed during the TLS handshake"));
+    s.once("error", onError);
+    s.once("close", onClose);
+    s.once(event, () => {
+      const problem = check?.() ?? null;
+      if (problem) return fail(new TlsHandshakeError(`peer certificate rejected: ${problem}`));
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.removeListener("error", onError);
+      s.removeListener("close", onClose);
+      resolve(s);
+    });
+  });
+}
+
+/**
+ * Accepting side: wrap `raw` and complete the server handshake within the timeout. With
+ * `t.verify` the peer must present a certificate that chains to `ca_file`.
+ */
+export function acceptTls(raw: net.Socket, t: LoadedTls): Promise<tls.TLSSocket> {
+  const s = new tls.TLSSocket(raw, {
+    isServer: true,
+    secureContext: t.context,
+    requestCert: t.verify,
+    rejectUnauthorized: t.verify,
+  });
+  return settle(s, raw, "secure", t.timeoutMs, t.verify ? () => verifyFailure(s) : undefined);
+}
+
+/** Dialling side: present our certificate; verify the server's for `host` unless `insecure`. */
+export function dialTls(raw: net.Socket, host: string, t: LoadedTls): Promise<tls.TLSSocket> {
+  const s = tls.connect({
+    socket: raw,
+    secureContext: t.context,
+    ca: t.ca,
+    host,
+    // SNI carries DNS names only.
+    servername: net.isIP(host) ? undefined : host,
+    rejectUnauthorized: t.opts.insecure !== true,
+  });
+  return settle(s, raw, "secureConnect", t.timeoutMs);
+}
+
+/** INFO fields for a TLS listener (nats-server: tls_required, and tls_verify when verifying). */
+export function tlsInfoFields(t: LoadedTls | null): { tls_required?: true; tls_verify?: true } {
+  if (!t) return {};
+  return t.verify ? { tls_required: true, tls_verify: true } : { tls_required: true };
+}
