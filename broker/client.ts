@@ -110,9 +110,9 @@ export class Client implements ParserSink, Deliverer {
   perms: ClientPermissions | null = null;
   /** Nonce sent in INFO for nkey/JWT signatures. */
   nonce?: string;
-  /** Per-user limits from JWTs (0: the server's setting). */
-  limitSubs = 0;
-  limitPayload = 0;
+  /** Per-user limits from JWTs (-1: only the server's setting applies). */
+  limitSubs = -1;
+  limitPayload = -1;
   connectReceived = false;
   closed = false;
   closeReason?: CloseReason;
@@ -267,7 +267,7 @@ export class Client implements ParserSink, Deliverer {
       if (size < 0) return this.badArgs();
       m.hdr = -1;
     }
-    if (size > this.server.opts.maxPayload || (this.limitPayload > 0 && size > this.limitPayload)) {
+    if (size > this.server.opts.maxPayload || (this.limitPayload >= 0 && size > this.limitPayload)) {
       this.sendErr("Maximum Payload Violation");
       this.close("Maximum Payload Exceeded");
       return -1;
@@ -443,8 +443,9 @@ export class Client implements ParserSink, Deliverer {
       this.sendErr("Invalid Subject");
       return true;
     }
-    const max = this.limitSubs > 0 && (this.server.opts.maxSubscriptions === 0 || this.limitSubs < this.server.opts.maxSubscriptions) ? this.limitSubs : this.server.opts.maxSubscriptions;
-    if (max > 0 && this.subs.size >= max) {
+    const so = this.server.opts.maxSubscriptions;
+    const max = this.limitSubs >= 0 && (so === 0 || this.limitSubs < so) ? this.limitSubs : so > 0 ? so : -1;
+    if (max >= 0 && this.subs.size >= max) {
       this.sendErr("maximum subscriptions exceeded");
       return true;
     }

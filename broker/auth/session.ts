@@ -52,8 +52,8 @@ function apply(server: Server, c: Client, r: AuthResult): void {
   c.user = r.user;
   c.perms = r.permissions ? new ClientPermissions(r.permissions) : null;
   const g = r.jwt;
-  c.limitSubs = g && g.maxSubs >= 0 ? g.maxSubs : 0;
-  c.limitPayload = g && g.maxPayload >= 0 ? g.maxPayload : 0;
+  c.limitSubs = g ? g.maxSubs : -1;
+  c.limitPayload = g ? g.maxPayload : -1;
   const old = expiryTimers.get(c);
   if (old) clearTimeout(old);
   expiryTimers.delete(c);

@@ -49,8 +49,13 @@ function operatorJwt(entry: string): string {
   return m[0];
 }
 
+/**
+ * A JWT limit: negative is unlimited; a missing one is zero, as nats-server decodes it (an
+ * account JWT without limits admits no connections there, so tools always write -1).
+ */
 function unlimited(n: number | undefined): number {
-  return n === undefined || n < 0 ? -1 : n;
+  if (n === undefined) return 0;
+  return n < 0 ? -1 : n;
 }
 
 function minLimit(a: number, b: number): number {

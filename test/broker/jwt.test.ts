@@ -1,0 +1,171 @@
+/**
+ * Operator mode (issue 3): an operator JWT, `resolver: MEMORY` with preloaded account JWTs,
+ * and users presenting a user JWT plus a signature over the INFO nonce, as a `.creds` file
+ * gives them. Keys and JWTs are generated here with @nats-io/nkeys and @nats-io/jwt; the same
+ * config and the same .creds files are used against natsfleet-server and nats-server 2.9.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { createAccount, createOperator, createUser, KeyPair } from "@nats-io/nkeys";
+import { encodeAccount, encodeOperator, encodeUser, fmtCreds } from "@nats-io/jwt";
+import { connect, credsAuthenticator, StringCodec } from "nats";
+import { SERVER_KINDS, ServerKind, ServerProcess, spawnServer, natsServerBinary, stopAllServers } from "../helpers/servers";
+import { closeAllRaw } from "../helpers/raw";
+import { accepted, err, login, sleep } from "./security-helpers";
+
+interface Fixture {
+  dir: string;
+  config: string;
+  op: KeyPair;
+  acct: KeyPair;
+  other: KeyPair;
+  limited: KeyPair;
+  revokedUser: KeyPair;
+}
+
+/** A user JWT for `acct` and the signer of the INFO nonce for its key. */
+async function userJwt(acct: KeyPair, opts: Parameters<typeof encodeUser>[3] = {}, exp?: number): Promise<{ jwt: string; kp: KeyPair; sign: (n: string) => string }> {
+  const kp = createUser();
+  const jwt = await encodeUser("u", kp, acct, opts, exp ? { exp } : {});
+  return { jwt, kp, sign: (n: string) => Buffer.from(kp.sign(Buffer.from(n))).toString("base64url") };
+}
+
+async function fixture(): Promise<Fixture> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-jwt-"));
+  const op = createOperator();
+  const sys = createAccount();
+  const acct = createAccount();
+  const other = createAccount();
+  const limited = createAccount();
+  const revokedUser = createUser();
+  // nsc writes every limit; a missing one means zero to nats-server (no connections at all).
+  const open = { limits: { conn: -1, subs: -1, payload: -1, data: -1, imports: -1, exports: -1, leaf: -1, wildcards: true } };
+  const opJwt = await encodeOperator("OP", op, { system_account: sys.getPublicKey() });
+  fs.writeFileSync(path.join(dir, "op.jwt"), opJwt);
+  const sysJwt = await encodeAccount("SYS", sys, open, { signer: op });
+  // Revoked users: everything issued up to now.
+  const acctJwt = await encodeAccount("APP", acct, { ...open, revocations: { [revokedUser.getPublicKey()]: Math.floor(Date.now() / 1000) + 5 } }, { signer: op });
+  const otherJwt = await encodeAccount("OTHER", other, open, { signer: op });
+  const limitedJwt = await encodeAccount("LIM", limited, { limits: { ...open.limits, conn: 1, subs: 2, payload: 8 } }, { signer: op });
+  const config = `operator: "${path.join(dir, "op.jwt")}"
+system_account: ${sys.getPublicKey()}
+resolver: MEMORY
+resolver_preload: {
+  ${sys.getPublicKey()}: "${sysJwt}"
+  ${acct.getPublicKey()}: "${acctJwt}"
+  ${other.getPublicKey()}: "${otherJwt}"
+  ${limited.getPublicKey()}: "${limitedJwt}"
+}
+`;
+  return { dir, config, op, acct, other, limited, revokedUser };
+}
+
+for (const kind of SERVER_KINDS) {
+  describe(`operator JWTs: ${kind}`, function () {
+    this.timeout(20000);
+    let fx: Fixture;
+    let s: ServerProcess;
+
+    before(async function () {
+      if (kind === "nats-server" && !natsServerBinary()) this.skip();
+      fx = await fixture();
+      s = await spawnServer(kind as ServerKind, [], { config: fx.config });
+    });
+    afterEach(async () => {
+      await closeAllRaw();
+    });
+    after(async () => {
+      await closeAllRaw();
+      await stopAllServers();
+      if (fx) fs.rmSync(fx.dir, { recursive: true, force: true });
+    });
+
+    it("a .creds file made for nats-server connects unchanged (official client)", async () => {
+      const u = await userJwt(fx.acct);
+      const creds = fmtCreds(u.jwt, u.kp);
+      fs.writeFileSync(path.join(fx.dir, "user.creds"), creds);
+      const nc = await connect({ servers: `127.0.0.1:${s.port}`, authenticator: credsAuthenticator(fs.readFileSync(path.join(fx.dir, "user.creds"))) });
+      const sc = StringCodec();
+      const sub = nc.subscribe("hello", { max: 1 });
+      nc.publish("hello", sc.encode("world"));
+      for await (const m of sub) assert.strictEqual(sc.decode(m.data), "world");
+      await nc.close();
+    });
+
+    it("raw CONNECT: INFO has a nonce; wrong signature, unknown account, expired or revoked users are refused", async () => {
+      const good = await userJwt(fx.acct);
+      const ok = await login(s.port, { jwt: good.jwt }, good.sign);
+      assert.ok(accepted(ok), ok.afterInfo());
+      assert.strictEqual(ok.info().auth_required, true);
+      assert.match(ok.info().nonce as string, /^[A-Za-z0-9_-]{15}$/);
+
+      const stranger = createAccount();
+      const cases: Array<[string, Record<string, unknown>, ((n: string) => string) | undefined]> = [];
+      const other = await userJwt(fx.acct);
+      cases.push(["signature by another key", { jwt: good.jwt }, other.sign]);
+      cases.push(["no signature", { jwt: good.jwt }, undefined]);
+      const unknown = await userJwt(stranger);
+      cases.push(["account not in the resolver", { jwt: unknown.jwt }, unknown.sign]);
+      const expired = await userJwt(fx.acct, {}, Math.floor(Date.now() / 1000) - 10);
+      cases.push(["expired user JWT", { jwt: expired.jwt }, expired.sign]);
+      const revokedJwt = await encodeUser("r", fx.revokedUser, fx.acct);
+      cases.push(["revoked user", { jwt: revokedJwt }, (n) => Buffer.from(fx.revokedUser.sign(Buffer.from(n))).toString("base64url")]);
+      cases.push(["no JWT at all", { user: "x", pass: "y" }, undefined]);
+      cases.push(["garbage JWT", { jwt: "eyJhbGciOi.bad.jwt" }, good.sign]);
+      for (const [what, fields, sign] of cases) {
+        const c = await login(s.port, fields, sign);
+        await c.waitClosed();
+        assert.strictEqual(c.afterInfo(), err("Authorization Violation"), what);
+      }
+      // The accepted connection is unaffected.
+      await ok.sync();
+    });
+
+    it("user permissions from the JWT give the exact -ERR texts", async () => {
+      const u = await userJwt(fx.acct, { pub: { allow: ["ok.>"], deny: [] }, sub: { allow: [], deny: ["secret"] } });
+      const c = await login(s.port, { jwt: u.jwt }, u.sign);
+      assert.ok(accepted(c), c.afterInfo());
+      c.text = c.text.slice(0, c.text.indexOf("\r\n") + 2);
+      c.send("PUB nope 0\r\n\r\nPUB ok.1 0\r\n\r\nSUB secret 1\r\nSUB fine 2\r\n");
+      assert.strictEqual(await c.sync(), err('Permissions Violation for Publish to "nope"') + err('Permissions Violation for Subscription to "secret"') + "PONG\r\n");
+    });
+
+    it("accounts are separate subject spaces", async () => {
+      const a = await userJwt(fx.acct);
+      const o = await userJwt(fx.other);
+      const ca = await login(s.port, { jwt: a.jwt }, a.sign);
+      const co = await login(s.port, { jwt: o.jwt }, o.sign);
+      co.send("SUB > 1\r\n");
+      await co.sync();
+      ca.send("SUB > 1\r\nPUB x.y 1\r\na\r\n");
+      await ca.waitFor("MSG x.y 1 1\r\na\r\n", 3000, false);
+      await sleep(100);
+      assert.ok(!(await co.sync()).includes("MSG"));
+    });
+
+    it("account limits: connections, subscriptions, payload", async () => {
+      const u = await userJwt(fx.limited);
+      const first = await login(s.port, { jwt: u.jwt }, u.sign);
+      assert.ok(accepted(first), first.afterInfo());
+      const second = await login(s.port, { jwt: u.jwt }, u.sign);
+      await second.waitClosed();
+      assert.strictEqual(second.afterInfo(), err("maximum account active connections exceeded"));
+      first.text = first.text.slice(0, first.text.indexOf("\r\n") + 2);
+      first.send("SUB a 1\r\nSUB b 2\r\nSUB c 3\r\n");
+      assert.strictEqual(await first.sync(), err("maximum subscriptions exceeded") + "PONG\r\n");
+      first.send("PUB a 9\r\n123456789\r\n");
+      await first.waitClosed();
+      assert.strictEqual(first.afterInfo().replace(/PONG\r\n/g, ""), err("maximum subscriptions exceeded") + err("Maximum Payload Violation"));
+    });
+
+    it("a user JWT that expires while connected is disconnected with 'User Authentication Expired'", async () => {
+      const u = await userJwt(fx.acct, {}, Math.floor(Date.now() / 1000) + 2);
+      const c = await login(s.port, { jwt: u.jwt }, u.sign);
+      assert.ok(accepted(c), c.afterInfo());
+      await c.waitClosed(5000);
+      assert.strictEqual(c.afterInfo().replace(/PING\r\n/g, ""), "PONG\r\n" + err("User Authentication Expired"));
+    });
+  });
+}
