@@ -299,10 +299,16 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     else this.inboundInfo(conn, info);
   }
 
+  remoteInterestChanged(account: string, subject: string, queue: string | undefined, added: boolean): void {
+    // Leaf hubs advertise other clusters' interest to their spokes, as nats-server does.
+    this.server.leafExternalInterest?.(account, subject, queue, added);
+  }
+
   onClose(conn: GatewayConn): void {
     const server = this.server;
     this.pending.delete(conn);
     if (conn.outbound) {
+      conn.remote.clear();
       if (this.outbound.get(conn.name) === conn) {
         this.outbound.delete(conn.name);
         this.orderOutbound();
@@ -642,6 +648,8 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   private forward(_from: Deliverer, account: string, m: InMsg, served: ReadonlySet<string>): number {
     const list = this.ordered;
     if (list.length === 0) return 0;
+    // A response already addressed to its cluster (a leaf spoke sends these): straight there.
+    if (m.subject.charCodeAt(0) === 95 && isRoutedReply(m.subject)) return this.sendDirect(account, m);
     let sent = 0;
     let claimed: string[] | null = null;
     let mapReply: boolean | undefined;
@@ -672,6 +680,19 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       this.server.stats.outBytes += sent * m.size;
     }
     return sent;
+  }
+
+  /** `m`'s subject is a routed reply: send it to the cluster its hash names, whatever the interest. */
+  private sendDirect(account: string, m: InMsg): number {
+    const hash = m.subject.substr(GW_CLUSTER_OFFSET, GW_HASH_LEN);
+    for (const conn of this.ordered) {
+      if (conn.closed || this.remotes.get(conn.name)?.hash !== hash) continue;
+      conn.sendMsg(this.accountBuf(account), m.line, m.ss, m.se, m, null, null);
+      this.server.stats.outMsgs++;
+      this.server.stats.outBytes += m.size;
+      return 1;
+    }
+    return 0;
   }
 
   /** A client's response to a routed request: straight to the requester's cluster. */

@@ -55,6 +55,8 @@ export interface GatewayLink {
   /** A message from the remote cluster; `queues` null when it named no queue groups. */
   onMessage(conn: GatewayConn, account: string, m: InMsg, queues: ReadonlySet<string> | null): void;
   onClose(conn: GatewayConn): void;
+  /** Outbound: a remote cluster's announced subscription was added or dropped. */
+  remoteInterestChanged(account: string, subject: string, queue: string | undefined, added: boolean): void;
 }
 
 export type GatewayCloseReason =
@@ -98,7 +100,7 @@ export class GatewayConn implements ParserSink, Deliverer {
   outBytes = 0;
   dirty = false;
   /** Outbound: the remote's interest. */
-  readonly remote = new RemoteInterest();
+  readonly remote: RemoteInterest;
   /** Outbound: credentials from the dialled URL (they win over the gateway authorization block). */
   dialCreds?: { user?: string; pass?: string };
   /** Outbound: the remote reads HMSG. */
@@ -133,6 +135,7 @@ export class GatewayConn implements ParserSink, Deliverer {
   ) {
     this.name = name;
     this.parser = new Parser(this, GATEWAY_OPS, Math.max(link.maxControlLine, 4096));
+    this.remote = new RemoteInterest((acc, subj, queue, added) => link.remoteInterestChanged(acc, subj, queue, added));
   }
 
   /** Start reading; an inbound connection first gets `infoLine` and must CONNECT within `authMs`. */

@@ -160,6 +160,12 @@ export class RemoteInterest {
   interestOnly = false;
   private readonly scratch: RemoteMatch = { plain: false, queues: [] };
 
+  /**
+   * `onChange` hears every subscription the remote announced being kept or dropped (interest-only
+   * and queue interest; optimistic refusals are not interest), for leaf hubs to pass on.
+   */
+  constructor(private readonly onChange?: InterestChange) {}
+
   private entry(): RemoteAccount {
     return { mode: Mode.Optimistic, ni: new Set(), sl: new Sublist<RemoteSub>(1024), subs: new Map(), qsubs: 0 };
   }
@@ -185,6 +191,7 @@ export class RemoteInterest {
       e.sl.insert(sub);
       e.subs.set(key, sub);
       if (queue !== undefined) e.qsubs++;
+      this.onChange?.(account, subject, queue, true);
     } else if (e.ni) {
       if (hasWildcard(subject)) {
         for (const k of e.ni) if (subjectMatches(k, subject)) e.ni.delete(k);
@@ -215,6 +222,7 @@ export class RemoteInterest {
       e.sl.remove(sub);
       e.subs.delete(key);
       if (queue !== undefined) e.qsubs--;
+      this.onChange?.(account, subject, queue, false);
       if (e.subs.size === 0 && e.mode === Mode.Optimistic && (e.ni?.size ?? 0) === 0) this.accounts.delete(account);
     } else {
       e.ni?.add(subject);
@@ -282,6 +290,14 @@ export class RemoteInterest {
       for (let i = 0; i < r.qsubs.length; i++) out.queues.push(r.qsubs[i][0].queue!);
     }
     return out;
+  }
+
+  /** The connection is gone: everything it announced is dropped (and reported). */
+  clear(): void {
+    const entries = [...this.accounts];
+    this.accounts.clear();
+    if (!this.onChange) return;
+    for (const [account, e] of entries) if (e) for (const sub of e.subs.values()) this.onChange(account, sub.subject, sub.queue, false);
   }
 
   /** Number of subscriptions known (for monitoring). */

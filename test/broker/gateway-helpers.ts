@@ -11,6 +11,7 @@ import type { Server } from "../../broker/server";
 import type { ServerOptions } from "../../broker/options";
 import { GatewayAddon } from "../../broker/gateway";
 import { RouteAddon } from "../../broker/route";
+import { LeafNodeAddon } from "../../broker/leafnode";
 import { spawnServer, ServerProcess, natsServerBinary } from "../helpers/servers";
 import { freePorts, sleep } from "../helpers/ports";
 
@@ -32,6 +33,8 @@ export interface Cluster {
   /** `nats://127.0.0.1:<gateway port>` for other clusters' configs. */
   gatewayURL: string;
   httpPort: number;
+  /** Ours with leaf nodes: the leafnode port. */
+  leafPort?: number;
   /** With routes: `nats-route://127.0.0.1:<cluster port>`. */
   routeURL?: string;
   /** Ours only: the in-process server and its addon. */
@@ -53,6 +56,8 @@ export interface ClusterOptions {
   routes?: string[];
   /** Server name (default `<gateway name>1`). */
   serverName?: string;
+  /** Ours only: also accept leaf nodes (random port, see `leafPort`). */
+  leafnodes?: boolean;
   /** Gateway TLS files (both implementations). */
   tls?: { cert: string; key: string; ca: string };
   /** nats-server only: fixed client and monitoring ports (to restart it in place). */
@@ -76,6 +81,7 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
     httpPort: -1,
     serverName: o.serverName ?? `${name}1`,
     cluster: o.routes ? { name, host: "127.0.0.1", port: -1, routes: o.routes } : undefined,
+    leafnodes: o.leafnodes ? { host: "127.0.0.1", port: -1, remotes: [] } : undefined,
     gateway: {
       name,
       host: "127.0.0.1",
@@ -88,6 +94,7 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
   };
   const server = createServer(opts, { log: { quiet: !process.env.GATEWAY_TEST_LOG } });
   if (o.routes && !server.addons.some((a) => a instanceof RouteAddon)) server.addons.push(new RouteAddon());
+  if (o.leafnodes && !server.addons.some((a) => a instanceof LeafNodeAddon)) server.addons.push(new LeafNodeAddon());
   const addon = gatewayAddonOf(server);
   await server.start();
   return {
@@ -97,6 +104,7 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
     gatewayURL: `nats://127.0.0.1:${addon.port}`,
     httpPort: server.httpPort,
     routeURL: server.clusterPort ? `nats-route://127.0.0.1:${server.clusterPort}` : undefined,
+    leafPort: server.leafnodePort || undefined,
     server,
     addon,
     stop: () => server.shutdown(),

@@ -9,8 +9,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { ensureTestCerts } from "../helpers/certs";
-import { headers, NatsConnection, StringCodec } from "nats";
-import { stopAllServers } from "../helpers/servers";
+import { connect, headers, NatsConnection, StringCodec } from "nats";
+import { spawnServer, stopAllServers } from "../helpers/servers";
 import { freePort, sleep } from "../helpers/ports";
 import {
   Cluster,
@@ -110,6 +110,21 @@ describe("gateways", function () {
       const iom = new RemoteInterest();
       iom.interestOnly = true;
       assert.strictEqual(iom.interest("$G", "x").plain, false, "gateway_iom: nothing before the account is announced");
+    });
+
+    it("reports the remote's kept subscriptions (for leaf hubs), and drops them all when the connection goes", () => {
+      const events: string[] = [];
+      const ri = new RemoteInterest((acc, subj, q, added) => events.push(`${added ? "+" : "-"}${acc} ${subj}${q ? " " + q : ""}`));
+      ri.unsubscribe("$G", "refused", undefined); // optimistic refusal: not interest
+      ri.subscribe("$G", "w", "g");
+      ri.subscribe("$G", "w", "g"); // duplicate RS+
+      ri.allSubsStart("$G");
+      ri.subscribe("$G", "p", undefined);
+      ri.allSubsComplete("$G");
+      ri.unsubscribe("$G", "w", "g");
+      ri.subscribe("$G", "w2", "g");
+      ri.clear();
+      assert.deepStrictEqual(events, ["+$G w g", "+$G p", "-$G w g", "+$G w2 g", "-$G p", "-$G w2 g"]);
     });
   });
 
@@ -454,6 +469,35 @@ describe("gateways", function () {
       }
     });
   }
+
+  it("a nats-server leaf spoke of our hub reaches another cluster over the gateway, and is reached from it", async () => {
+    const B = await startCluster("nats-server", "B");
+    const A = await startOurs("A", { leafnodes: true, remotes: [{ name: "B", url: B.gatewayURL }] });
+    const S = await spawnServer("nats-server", [], { config: `leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${A.leafPort}" } ] }\n` });
+    const conns: NatsConnection[] = [];
+    try {
+      await waitForMesh([A, B]);
+      await waitFor("spoke connected", () => (A.server!.leafs?.size ?? 0) === 1);
+      const ns = await connect({ servers: S.url, reconnect: false });
+      const nb = await client(B);
+      conns.push(ns, nb);
+      // Spoke -> other cluster: the hub advertises B's interest to the spoke; the reply comes
+      // back as a _GR_ reply through the hub.
+      nb.subscribe("svc.b", { callback: (_e, m) => m.respond(sc.encode("B answers")) });
+      await waitForInterest(ns, nb, "svc.b");
+      assert.strictEqual(sc.decode((await ns.request("svc.b", sc.encode(""), { timeout: 5000 })).data), "B answers");
+      // Other cluster -> spoke: the spoke's interest reaches B through the hub; the spoke
+      // answers on the routed reply, which the hub sends straight back to B.
+      ns.subscribe("svc.s", { callback: (_e, m) => m.respond(sc.encode("spoke answers")) });
+      await waitForInterest(nb, ns, "svc.s");
+      assert.strictEqual(sc.decode((await nb.request("svc.s", sc.encode(""), { timeout: 5000 })).data), "spoke answers");
+    } finally {
+      for (const c of conns) await c.close();
+      await S.stop();
+      await A.stop();
+      await B.stop();
+    }
+  });
 
   it("redials a restarted nats-server cluster and carries traffic again", async () => {
     const B = await startCluster("nats-server", "B");
