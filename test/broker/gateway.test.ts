@@ -726,6 +726,31 @@ describe("gateways", function () {
       }
     });
 
+    it("cuts off a peer that sends malformed protocol, and keeps serving everyone else", async () => {
+      const nc = await client(A);
+      try {
+        for (const bad of ["RMSG $G\r\n", "RMSG $G x + 3\r\nabc\r\n", "RMSG $G x 3\r\nabcdef\r\n", "INFO {nope\r\n", "RS+ $G x\r\n", "BOGUS\r\n"]) {
+          const r = await rawConnect(gatewayPort(A));
+          try {
+            await r.waitFor(/^INFO .*\r\n/);
+            r.send(`CONNECT {"gateway":"Z"}\r\nINFO {"server_id":"FAKEZ","gateway":"Z"}\r\n`);
+            await r.waitFor(/"gateway_cmd":3/);
+            r.send(bad);
+            await waitFor(`closed after ${JSON.stringify(bad)}`, () => r.sock.destroyed || r.sock.readableEnded, 5000);
+          } finally {
+            r.close();
+          }
+        }
+        // Clients never noticed.
+        const got: string[] = [];
+        nc.subscribe("still.fine", { callback: (_e, m) => got.push(sc.decode(m.data)) });
+        nc.publish("still.fine", sc.encode("yes"));
+        await waitFor("client traffic", () => got.includes("yes"));
+      } finally {
+        await nc.close();
+      }
+    });
+
     it("rejects unknown gateways when reject_unknown is set, and checks gateway credentials", async () => {
       const R = await startOurs("R", { rejectUnknown: true, authorization: { user: "gw", password: "secret" } });
       try {
