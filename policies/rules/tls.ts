@@ -1,0 +1,41 @@
+/**
+ * Gateways and leaf links that leave a private network carry TLS. A link crosses the internet
+ * unless both ends run on the local target or (by default) in the same region of one cloud.
+ * Gateway TLS is per cluster (each side dials with its own settings); a leaf link follows its
+ * hub's leafnode listener.
+ */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { crossesInternet, topologyOf } from "./common";
+
+export interface TlsConfig {
+  /** Treat links inside one cloud region as private (default true). */
+  sameRegionIsPrivate: boolean;
+}
+
+export const tlsAcrossInternet: ResourceValidationPolicy = {
+  name: "natsfleet-tls-across-internet",
+  description: "Gateways and leaf node links between different networks (non-local targets, other regions) use TLS.",
+  enforcementLevel: "mandatory",
+  configSchema: { properties: { sameRegionIsPrivate: { type: "boolean", default: true } } },
+  validateResource: (args, reportViolation) => {
+    const rec = topologyOf(args);
+    if (!rec) return;
+    const { sameRegionIsPrivate } = args.getConfig<TlsConfig>();
+    const t = rec.topology;
+    const clusters = Object.entries(t.clusters);
+    if (t.gateways?.enabled) {
+      for (const [name, c] of clusters) {
+        if (c.tls?.gateway) continue;
+        const far = clusters.filter(([o, oc]) => o !== name && crossesInternet(c, oc, sameRegionIsPrivate)).map(([o]) => o);
+        if (far.length) reportViolation(`topology ${t.name}: cluster ${name} (${c.target?.kind}) has gateways to ${far.join(", ")} across the internet without TLS; set tls.enabled (with gateway in tls.listeners) on ${name}`);
+      }
+    }
+    for (const [name, l] of Object.entries(t.leafnodes)) {
+      const hub = t.clusters[l.hub];
+      if (!hub || hub.tls?.leafnode) continue;
+      if (crossesInternet(l, hub, sameRegionIsPrivate)) {
+        reportViolation(`topology ${t.name}: leaf node ${name} (${l.target?.kind}) connects to hub ${l.hub} (${hub.target?.kind}) across the internet without TLS; turn TLS on for ${l.hub}'s leafnode listener`);
+      }
+    }
+  },
+};
