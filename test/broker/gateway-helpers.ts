@@ -22,6 +22,8 @@ export type Impl = "ours" | "natsfleet-server" | "nats-server";
 export interface RemoteSpec {
   name: string;
   url: string;
+  /** More URLs of the same cluster (one per server). */
+  more?: string[];
 }
 
 /** One running single-server cluster with a gateway. */
@@ -89,7 +91,7 @@ export async function startOurs(name: string, o: ClusterOptions = {}): Promise<C
       rejectUnknown: o.rejectUnknown,
       authorization: o.authorization ? { user: o.authorization.user, password: o.authorization.password } : undefined,
       tls: o.tls ? { certFile: o.tls.cert, keyFile: o.tls.key, caFile: o.tls.ca } : undefined,
-      gateways: (o.remotes ?? []).map((r) => ({ name: r.name, urls: [r.url] })),
+      gateways: (o.remotes ?? []).map((r) => ({ name: r.name, urls: [r.url, ...(r.more ?? [])] })),
     },
   };
   const server = createServer(opts, { log: { quiet: !process.env.GATEWAY_TEST_LOG } });
@@ -129,7 +131,7 @@ export async function startProcess(impl: "nats-server" | "natsfleet-server", nam
   const clientPort = o.clientPort ?? freeClient;
   const httpPort = o.httpPort ?? freeHttp;
   const gwPort = o.gatewayPort ?? freeGw;
-  const remotes = (o.remotes ?? []).map((r) => `    { name: "${r.name}", url: "${r.url}" }`).join("\n");
+  const remotes = (o.remotes ?? []).map((r) => `    { name: "${r.name}", urls: [${[r.url, ...(r.more ?? [])].map((u) => `"${u}"`).join(", ")}] }`).join("\n");
   const auth = o.authorization ? `  authorization { user: "${o.authorization.user}", password: "${o.authorization.password}" }\n` : "";
   const config = [
     `server_name: ${o.serverName ?? `${name}1`}`,

@@ -11,10 +11,11 @@ import * as path from "path";
 import { ensureTestCerts } from "../helpers/certs";
 import { connect, headers, NatsConnection, StringCodec } from "nats";
 import { spawnServer, stopAllServers } from "../helpers/servers";
-import { freePort, sleep } from "../helpers/ports";
+import { freePort, freePorts, sleep } from "../helpers/ports";
 import {
   Cluster,
   Impl,
+  RemoteSpec,
   client,
   gatewayAddonOf,
   getJSON,
@@ -496,6 +497,88 @@ describe("gateways", function () {
       await S.stop();
       await A.stop();
       await B.stop();
+    }
+  });
+
+  it("a super-cluster of 3 clusters x 2 servers (A and B ours, C nats-server): queue groups and requests everywhere", async function () {
+    this.timeout(90000);
+    const ports = await freePorts(6);
+    const url = (i: number) => `nats://127.0.0.1:${ports[i]}`;
+    const spec = (name: string, i: number): RemoteSpec => ({ name, url: url(i), more: [url(i + 1)] });
+    const all = [spec("A", 0), spec("B", 2), spec("C", 4)];
+    const others = (name: string) => all.filter((r) => r.name !== name);
+    const servers: Cluster[] = [];
+    const conns: NatsConnection[] = [];
+    try {
+      const A1 = await startCluster("ours", "A", { serverName: "A1", gatewayPort: ports[0], routes: [], remotes: others("A") });
+      const B1 = await startCluster("ours", "B", { serverName: "B1", gatewayPort: ports[2], routes: [], remotes: others("B") });
+      const C1 = await startCluster("nats-server", "C", { serverName: "C1", gatewayPort: ports[4], routes: [], remotes: others("C") });
+      servers.push(A1, B1, C1);
+      const A2 = await startCluster("ours", "A", { serverName: "A2", gatewayPort: ports[1], routes: [A1.routeURL!], remotes: others("A") });
+      const B2 = await startCluster("ours", "B", { serverName: "B2", gatewayPort: ports[3], routes: [B1.routeURL!], remotes: others("B") });
+      const C2 = await startCluster("nats-server", "C", { serverName: "C2", gatewayPort: ports[5], routes: [C1.routeURL!], remotes: others("C") });
+      servers.push(A2, B2, C2);
+      for (const s of servers) {
+        const want = ["A", "B", "C"].filter((n) => n !== s.name);
+        await waitFor(`${s.name} (${s.impl}) outbound to ${want}`, async () => (await outboundNames(s)).join() === want.join(), 30000);
+      }
+      const [a1, a2, b1, b2, c1, c2] = await Promise.all([A1, A2, B1, B2, C1, C2].map((s) => client(s)));
+      conns.push(a1, a2, b1, b2, c1, c2);
+
+      // Queue group members in A (on A2) and C (on C1).
+      const counts = { a: 0, c: 0 };
+      a2.subscribe("work", { queue: "q", callback: () => counts.a++ });
+      c1.subscribe("work", { queue: "q", callback: () => counts.c++ });
+      await Promise.all([a2.flush(), c1.flush()]);
+      // Interest travels in order: once a later probe subscription is visible everywhere, the
+      // queue subscriptions made before it are too.
+      for (const pub of [a1, b1, b2, c2]) {
+        await waitForInterest(pub, a2, "ready.a2");
+        await waitForInterest(pub, c1, "ready.c1");
+      }
+      await sleep(500);
+      // Local preference: A1 has no member but its cluster does (A2); C2 likewise (C1).
+      for (const [pub, local] of [
+        [a1, "a"],
+        [c2, "c"],
+      ] as const) {
+        counts.a = counts.c = 0;
+        for (let i = 0; i < 30; i++) pub.publish("work");
+        await pub.flush();
+        await waitFor("30 deliveries", () => counts.a + counts.c >= 30);
+        await sleep(300);
+        assert.deepStrictEqual(counts, local === "a" ? { a: 30, c: 0 } : { a: 0, c: 30 }, `published in ${local.toUpperCase()}`);
+      }
+      // From B, which has no member: each message handled exactly once, in A or C.
+      counts.a = counts.c = 0;
+      for (let i = 0; i < 40; i++) b2.publish("work");
+      await b2.flush();
+      await waitFor("40 deliveries from B", () => counts.a + counts.c >= 40);
+      await sleep(500);
+      assert.strictEqual(counts.a + counts.c, 40, `exactly once: ${JSON.stringify(counts)}`);
+
+      // Requests between every pair of clusters, from and to both servers of each.
+      const responders: Array<[NatsConnection, string]> = [
+        [a1, "a1"],
+        [a2, "a2"],
+        [b1, "b1"],
+        [b2, "b2"],
+        [c1, "c1"],
+        [c2, "c2"],
+      ];
+      for (const [nc, tag] of responders) nc.subscribe(`svc.${tag}`, { callback: (_e, m) => m.respond(sc.encode(tag)) });
+      await Promise.all(responders.map(([nc]) => nc.flush()));
+      for (const [req, rtag] of responders) {
+        for (const [, tag] of responders) {
+          if (tag[0] === rtag[0]) continue;
+          await waitForInterest(req, responders.find(([, t]) => t === tag)![0], `probe.${tag}.${rtag}`);
+          const r = await req.request(`svc.${tag}`, sc.encode(""), { timeout: 5000 });
+          assert.strictEqual(sc.decode(r.data), tag, `${rtag} -> ${tag}`);
+        }
+      }
+    } finally {
+      for (const c of conns) await c.close();
+      for (const s of servers.reverse()) await s.stop();
     }
   });
 
