@@ -576,6 +576,21 @@ describe("gateways", function () {
           assert.strictEqual(sc.decode(r.data), tag, `${rtag} -> ${tag}`);
         }
       }
+
+      // One of our servers dies: the other clusters reconnect to its peer and traffic resumes.
+      await a1.close();
+      await A1.stop();
+      for (const s of [B1, B2, C1, C2]) {
+        await waitFor(`${s.name} (${s.impl}) back on cluster A`, async () => (await outboundNames(s)).includes("A"), 30000);
+      }
+      for (const req of [b1, c2]) {
+        await waitForInterest(req, a2, "after.a1.died");
+        assert.strictEqual(sc.decode((await req.request("svc.a2", sc.encode(""), { timeout: 5000 })).data), "a2");
+      }
+      for (const tag of ["b1", "c2"]) {
+        const r = await a2.request(`svc.${tag}`, sc.encode(""), { timeout: 5000 });
+        assert.strictEqual(sc.decode(r.data), tag);
+      }
     } finally {
       for (const c of conns) await c.close();
       for (const s of servers.reverse()) await s.stop();
