@@ -110,7 +110,7 @@ export function formatPlan(plan: TopologyPlan, colour = false): string[] {
   if (plan.rollout.length) {
     body.push(p.heading("Rollout (one server per cluster at a time; tasks of a step run together)"));
     for (const s of plan.rollout) {
-      const tasks = s.tasks.map((t) => `${t.op} ${t.server}`).join(", ");
+      const tasks = s.tasks.map((t) => `${t.op} ${t.server}${t.after ? ` (takes ports ${t.after.join(", ")} freed)` : ""}`).join(", ");
       body.push(`  ${String(s.step).padStart(2)}. ${tasks}`);
     }
     const ops = new Set(plan.rollout.flatMap((s) => s.tasks.map((t) => t.op)));

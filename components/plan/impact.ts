@@ -28,6 +28,17 @@ export interface ServerImpact {
   reasons: string[];
   /** Top-level config blocks whose rendered text differs (`gateway`, `accounts`...). */
   configChanges: string[];
+  /**
+   * Host and ports on the local target, before and after (absent on cloud targets, where every
+   * server has a machine of its own): the rollout orders port hand-overs with them.
+   */
+  local?: { before?: LocalEndpoint; after?: LocalEndpoint };
+}
+
+/** Where a local server listens. */
+export interface LocalEndpoint {
+  host: string;
+  ports: Ports;
 }
 
 type Group = ClusterModel | LeafNodeModel;
@@ -73,6 +84,18 @@ function groupsByServer(t: Topology): Map<string, Group> {
 
 function portsOf(t: Topology, name: string): Ports | undefined {
   return allServers(t).find((s) => s.server.name === name)?.server.ports;
+}
+
+function endpointOf(t: Topology, name: string): LocalEndpoint | undefined {
+  const s = allServers(t).find((x) => x.server.name === name);
+  return s && s.group.target.kind === "local" ? { host: s.group.target.host, ports: { ...s.server.ports } } : undefined;
+}
+
+function withLocal(t: { before: Topology; after: Topology }, impact: ServerImpact): ServerImpact {
+  const before = endpointOf(t.before, impact.name);
+  const after = endpointOf(t.after, impact.name);
+  if (!before && !after) return impact;
+  return { ...impact, local: { ...(before && impact.action !== "add" ? { before } : {}), ...(after && impact.action !== "remove" ? { after } : {}) } };
 }
 
 /** Top-level config keys whose values differ. */
@@ -152,5 +175,5 @@ export function serverImpacts(before: Topology, after: Topology): ServerImpact[]
     if (aGroups.has(server.name)) continue;
     out.push({ name: server.name, group: group.name, groupKind: group.kind, action: "remove", reasons: [], configChanges: [] });
   }
-  return out;
+  return out.map((i) => withLocal({ before, after }, i));
 }

@@ -60,13 +60,18 @@ export function planChange(before: PlanSide, after: PlanSide): TopologyPlan {
   const na = normalizeSide(after);
   const diff = diffTopologies(nb, na);
   const servers = serverImpacts(before.model, after.model);
+  const rollout = planRollout(servers);
+  const warnings = planWarnings(nb, na, diff, servers);
+  for (const cycle of rollout.cycles) {
+    warnings.push({ code: "port-shift", message: `servers ${cycle.join(" -> ")} swap ports: no order frees them in time; stop one of them first or give one temporary ports` });
+  }
   return {
     before: summary(before),
     after: summary(after),
     empty: diffIsEmpty(diff) && servers.every((s) => s.action === "unchanged"),
     diff,
     servers,
-    rollout: planRollout(servers),
-    warnings: planWarnings(nb, na, diff, servers),
+    rollout: rollout.steps,
+    warnings,
   };
 }

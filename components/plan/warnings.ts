@@ -105,7 +105,7 @@ function portShifts(before: NormalizedTopology, after: NormalizedTopology): Plan
   return [
     {
       code: "port-shift",
-      message: `local ports move between servers (${pairs.slice(0, 4).join("; ")}${pairs.length > 4 ? `; ${pairs.length - 4} more` : ""}): a server restarting onto a port another still holds fails to start; pin ports (\`ports:\` on the groups) or add new groups after the existing ones`,
+      message: `local ports move between servers (${pairs.slice(0, 4).join("; ")}${pairs.length > 4 ? `; ${pairs.length - 4} more` : ""}): the rollout frees each port before it is taken, so the holders stop (or restart) first; pin ports (\`ports:\` on each group) or add new groups after the existing ones to avoid it`,
     },
   ];
 }
