@@ -15,7 +15,7 @@ import { RemoteGateway, dial, CONNECT_DELAY_MS, RECONNECT_DELAY_MS } from "./rem
 import { ReplyTracker, ReplySender } from "./replies";
 import { GatewayTls, loadGatewayTls, acceptGatewayTls, dialGatewayTls } from "./tls";
 import { InterestAnnouncer } from "./announce";
-import { GatewayRouteHooks, routeByHash, routeList, sendOverRoute } from "./routes";
+import { GatewayRouteHooks, peerGatewayURLs, routeByHash, routeList, sendOverRoute } from "./routes";
 import {
   GATEWAY_CMD_ALL_SUBS_COMPLETE,
   GATEWAY_CMD_ALL_SUBS_START,
@@ -723,7 +723,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       serverId: this.server.id,
       serverName: this.server.name,
       url: this.url,
-      clusterURLs: this.clusterURLs,
+      clusterURLs: new Set([...this.clusterURLs, ...peerGatewayURLs(this.server)].filter((u) => u !== this.url)),
       gateway: g.name,
       maxPayload: this.server.opts.maxPayload,
       authRequired: g.authorization?.user !== undefined || g.authorization?.token !== undefined,

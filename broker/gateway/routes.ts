@@ -36,6 +36,8 @@ export interface GatewayRouteHooks {
 /** What this module reads of routes (duck-typed: the route module owns the class). */
 export interface RouteLike extends Partial<Deliverer> {
   remoteId?: string;
+  /** The peer's route INFO (nats-server peers advertise their `gateway_url` there). */
+  info?: { gateway_url?: string } | null;
   sendProto?(text: string): void;
   sendMessage?(account: string, m: InMsg): boolean;
 }
@@ -59,4 +61,14 @@ export function sendOverRoute(route: RouteLike, account: string, m: InMsg): bool
   const sub = { subject: m.subject, conn: route as Deliverer, account };
   route.collect(sub, m);
   return route.flushCollected(m);
+}
+
+/** Gateway URLs the cluster peers advertised in their route INFO. */
+export function peerGatewayURLs(server: Server): string[] {
+  const out: string[] = [];
+  for (const r of routeList(server)) {
+    const u = r.info?.gateway_url;
+    if (!r.closed && typeof u === "string" && u !== "") out.push(u);
+  }
+  return out;
 }

@@ -431,6 +431,15 @@ describe("gateways", function () {
       await waitFor("route A1-A2", () => (A1.server!.routes?.size ?? 0) === 1);
       for (const a of [A1, A2]) await waitFor(`outbound to B from ${a.impl}`, async () => (await outboundNames(a)).includes("B"));
       await waitFor("B outbound to A", async () => (await outboundNames(B)).includes("A"));
+      // Our gateway INFO lists the cluster peer's gateway URL (from its route INFO), so other
+      // clusters can fail over to it.
+      const r = await rawConnect(Number(A1.gatewayURL.split(":").pop()));
+      try {
+        const info = JSON.parse((await r.waitFor(/^INFO (\{.*\})\r\n/))[1]);
+        assert.deepStrictEqual(info.gateway_urls.sort(), [A1.gatewayURL, A2.gatewayURL].map((u) => u.replace("nats://", "")).sort());
+      } finally {
+        r.close();
+      }
       const [n1, n2, nb] = await Promise.all([client(A1), client(A2), client(B)]);
       conns.push(n1, n2, nb);
       nb.subscribe("svc.b", { callback: (_e, m) => m.respond(sc.encode("from b")) });
