@@ -7,6 +7,9 @@ import { Server } from "./server";
 import { ServerOptions, withDefaults } from "./options";
 import { Logger, LoggerOptions } from "./log";
 import { MonitorAddon } from "./monitor";
+import { RouteAddon } from "./route";
+import { GatewayAddon } from "./gateway/addon";
+import { LeafNodeAddon } from "./leafnode";
 import { loadConfigFile } from "./config/options";
 
 export { Server } from "./server";
@@ -23,12 +26,13 @@ export interface EmbedOptions {
   log?: LoggerOptions;
 }
 
-/** A server with the standard addons (monitoring), not yet started. */
+/** A server with the standard addons (monitoring, routes, gateways, leaf nodes), not yet started. */
 export function createServer(options: Partial<ServerOptions> = {}, embed: EmbedOptions = {}): Server {
   const opts = withDefaults(options);
   const logger = new Logger({ debug: opts.debug, trace: opts.trace, logtime: opts.logtime, file: opts.logFile, ...embed.log });
   const server = new Server(opts, logger);
-  server.addons.push(new MonitorAddon());
+  // Each addon stays idle unless its block (http, cluster, gateway, leafnodes) is configured.
+  server.addons.push(new MonitorAddon(), new RouteAddon(), new GatewayAddon(), new LeafNodeAddon());
   return server;
 }
 
