@@ -11,6 +11,7 @@ import { Outbound } from "../outbound";
 import { InMsg, Deliverer, DeliverySub, Kind } from "../message";
 import { isValidSubject } from "../subject";
 import type { Server } from "../server";
+import type { Client } from "../client";
 import { Account, GLOBAL_ACCOUNT } from "../account";
 import { RouteInfo, RouteConnect, parseRouteInfo, parseRouteConnect } from "./info";
 import type { RouteURL } from "./url";
@@ -111,6 +112,8 @@ export class RouteConn implements ParserSink, Deliverer {
   closed = false;
   closeReason?: RouteCloseReason;
   dirty = false;
+  /** Publishers paused because this route's socket is backed up (the server's stall list). */
+  stalled: Client[] | null = null;
 
   /** The peer's server id (from CONNECT, confirmed by its INFO). */
   remoteId = "";
@@ -183,6 +186,15 @@ export class RouteConn implements ParserSink, Deliverer {
     this.sock.on("data", (b: Buffer) => this.onData(b));
     this.sock.on("error", () => this.close("Read Error"));
     this.sock.on("close", () => this.close("Client Closed"));
+    this.sock.on("drain", () => this.server.resumeStalled(this.asStallable()));
+  }
+
+  /**
+   * The server's producer stall takes a receiver with a `stalled` list; a route is one too, so
+   * a publisher outrunning the route's socket is paused as it would be for a slow client.
+   */
+  private asStallable(): Client {
+    return this as unknown as Client;
   }
 
   describe(): string {
@@ -549,6 +561,7 @@ export class RouteConn implements ParserSink, Deliverer {
       this.close("Slow Consumer (Pending Bytes)", true);
       return false;
     }
+    if (this.sock.writableLength > this.server.stallThreshold) this.server.stallProducer(this.asStallable());
     return true;
   }
 
@@ -643,6 +656,7 @@ export class RouteConn implements ParserSink, Deliverer {
     }
     for (const sub of this.subs.values()) this.server.removeSub(sub.account, sub);
     this.subs.clear();
+    this.server.resumeStalled(this.asStallable());
     this.manager.closed(this);
   }
 }
