@@ -221,6 +221,31 @@ describe("routes (cluster)", function () {
     await checkRequestReply([a, n, b], "trio.svc2");
   });
 
+  it("a 200 MB burst over a route arrives complete: publishers are paused, nobody is cut off", async () => {
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
+    const b = await startMember("natsfleet", { name: "B", cluster: "C1", routes: [a.routeURL] });
+    await waitForMesh([a, b]);
+    const sub = await client(b);
+    let got = 0;
+    sub.subscribe("burst", { callback: () => got++ });
+    await sub.flush();
+    await waitForRouteInterest([a], "burst", [b]);
+    const pub = await client(a);
+    const payload = new Uint8Array(1024);
+    const total = 200000;
+    for (let i = 0; i < total; i++) {
+      pub.publish("burst", payload);
+      if (i % 2000 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await pub.flush();
+    await waitFor(() => got === total, 40000, `${total} messages (got ${got})`);
+    for (const m of [a, b]) {
+      const v = await monitor(m, "/varz");
+      assert.strictEqual(v.slow_consumers, 0, `${m.spec.name} cut nobody off`);
+      assert.strictEqual(v.routes, 1);
+    }
+  });
+
   it("clients get the cluster's client URLs in INFO and an async INFO when a member joins", async () => {
     const s1 = await startMember("natsfleet", { name: "S1", cluster: "C1" });
     const raw = await RawClient.open(s1.ports.client);
