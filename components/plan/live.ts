@@ -179,32 +179,48 @@ export function liveDrift(t: Topology, snapshot: readonly ServerSnapshot[]): Liv
     }
   }
 
-  // leaf links, counted per leaf server; hubs report the remote's server name
+  // leaf links. nats-server 2.9 names neither end in /leafz: a leaf server's connection is
+  // matched to its hub by the remote port (a hub server's leafnode port), and a hub cluster's
+  // accepted connections are counted against the declared leaf servers that are up.
   for (const leaf of t.leafnodes) {
     const hub = t.clusters.find((c) => c.name === leaf.hub);
     const hubNames = new Set(hub?.servers.map((s) => s.name) ?? []);
+    const hubPorts = new Set(hub?.servers.map((s) => s.ports.leafnode).filter((p) => p > 0) ?? []);
+    const toHub = (l: { name?: string; port?: number }) => (l.name !== undefined ? hubNames.has(l.name) : l.port === undefined || hubPorts.has(Number(l.port)));
     for (const ls of leaf.servers) {
       const s = byName.get(ls.name);
       if (!s || !up(ls.name)) continue;
-      const leafs = (s.leafz?.leafs ?? []) as Array<{ name?: string }>;
-      const toHub = leafs.filter((l) => l.name === undefined || hubNames.has(l.name));
-      if (toHub.length === 0) {
-        const why = hub && hub.servers.every((x) => !up(x.name)) ? ` (every server of ${leaf.hub} is down)` : "";
+      const leafs = (s.leafz?.leafs ?? []) as Array<{ name?: string; port?: number; ip?: string }>;
+      if (!leafs.some(toHub)) {
+        const why = hub && hub.servers.every((x) => byName.get(x.name)?.monitorUrl && !up(x.name)) ? ` (every server of ${leaf.hub} is down)` : "";
         add("missing-leaf", ls.name, `leaf link ${ls.name} -> hub ${leaf.hub} is missing${why}`);
       }
-      for (const l of leafs) {
-        if (l.name !== undefined && !hubNames.has(l.name)) add("extra-leaf", ls.name, `${ls.name} has a leaf link to "${l.name}", which is not a server of hub ${leaf.hub}`);
+      for (const l of leafs.filter((x) => !toHub(x))) {
+        add("extra-leaf", ls.name, `${ls.name} has a leaf link to ${l.name ?? `${l.ip ?? "?"}:${l.port ?? "?"}`}, which is not a server of hub ${leaf.hub}`);
       }
     }
   }
   for (const c of t.clusters) {
-    const declared = new Set(t.leafnodes.filter((l) => l.hub === c.name).flatMap((l) => l.servers.map((s) => s.name)));
+    const mine = t.leafnodes.filter((l) => l.hub === c.name);
+    const expected = mine.flatMap((l) => l.servers.filter((s) => up(s.name)).map(() => l.account ?? "$G"));
+    const accepted: string[] = [];
+    let reporting = 0;
     for (const cs of c.servers) {
       const s = byName.get(cs.name);
       if (!s || !up(cs.name)) continue;
-      for (const l of (s.leafz?.leafs ?? []) as Array<{ name?: string }>) {
-        if (l.name !== undefined && !declared.has(l.name)) add("extra-leaf", cs.name, `${cs.name} accepts a leaf link from "${l.name}", which is not a leaf node of ${c.name}`);
-      }
+      reporting++;
+      for (const l of (s.leafz?.leafs ?? []) as Array<{ account?: string }>) accepted.push(l.account ?? "$G");
+    }
+    if (reporting < c.servers.length) continue; // a hub server we cannot read may hold the rest
+    const left = [...expected];
+    const extra: string[] = [];
+    for (const a of accepted) {
+      const i = left.indexOf(a);
+      if (i >= 0) left.splice(i, 1);
+      else extra.push(a);
+    }
+    if (extra.length) {
+      add("extra-leaf", c.servers[0]!.name, `cluster ${c.name} accepts ${accepted.length} leaf connection(s) where ${expected.length} declared leaf server(s) are up; unexpected: ${extra.map((a) => `one in account ${a}`).join(", ")}`);
     }
   }
 
