@@ -44,6 +44,8 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
   url = "";
   /** Gateway URLs of the other servers of this cluster (from their route INFO). */
   private readonly clusterURLs = new Set<string>();
+  /** The peer URLs last sent to inbound connections. */
+  private announcedURLs = "";
   private clusterHash = "";
   private replyPrefix: Buffer = Buffer.alloc(0);
   private serverHash = "";
@@ -135,8 +137,12 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       this.remotes.set(r.name, remote);
       this.solicit(remote, 0);
     }
-    // RTT changes over time; re-sort the outbound list now and then.
-    this.orderTimer = setInterval(() => this.orderOutbound(), 5000);
+    // RTT changes over time: re-sort the outbound list now and then. Cluster peers come and
+    // go: tell inbound peers our cluster's gateway URLs when they change, as nats-server does.
+    this.orderTimer = setInterval(() => {
+      this.orderOutbound();
+      this.announceURLs();
+    }, 5000);
     this.orderTimer.unref();
   }
 
@@ -227,6 +233,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
     this.remotes.clear();
     this.pending.clear();
     this.clusterURLs.clear();
+    this.announcedURLs = "";
     this.replies.close();
     this.interest.close();
   }
@@ -723,12 +730,26 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       serverId: this.server.id,
       serverName: this.server.name,
       url: this.url,
-      clusterURLs: new Set([...this.clusterURLs, ...peerGatewayURLs(this.server)].filter((u) => u !== this.url)),
+      clusterURLs: this.peerURLs(),
       gateway: g.name,
       maxPayload: this.server.opts.maxPayload,
       authRequired: g.authorization?.user !== undefined || g.authorization?.token !== undefined,
       tls: this.tls !== null,
     });
+  }
+
+  /** Gateway URLs of the other servers of this cluster. */
+  private peerURLs(): string[] {
+    return [...new Set([...this.clusterURLs, ...peerGatewayURLs(this.server)])].filter((u) => u !== this.url).sort();
+  }
+
+  private announceURLs(): void {
+    const key = this.peerURLs().join(",");
+    if (key === this.announcedURLs) return;
+    this.announcedURLs = key;
+    if (this.inbound.size === 0) return;
+    const line = this.infoLine();
+    for (const c of this.inbound.values()) c.sendProto(line);
   }
 
   private accept(sock: net.Socket): void {
