@@ -36,11 +36,10 @@ async function retry<T>(what: string, attempt: () => Promise<T | undefined>, tim
 
 /**
  * Which binaries to run the topology on: NATSFLEET_E2E_BINARIES, comma-separated
- * (nats-server, natsfleet-server). Default: nats-server only, until natsfleet-server speaks
- * routes, gateways and leaf nodes (issue 2); then natsfleet-server joins the default.
+ * (nats-server, natsfleet-server). Default: both, one after the other.
  */
 const BINARIES: Record<string, BrokerBinary> = { "nats-server": NATS_SERVER, "natsfleet-server": NATSFLEET_SERVER };
-const chosen = (process.env.NATSFLEET_E2E_BINARIES ?? "nats-server").split(",").map((s) => s.trim()).filter(Boolean);
+const chosen = (process.env.NATSFLEET_E2E_BINARIES ?? "nats-server,natsfleet-server").split(",").map((s) => s.trim()).filter(Boolean);
 for (const name of chosen) {
   const binary = BINARIES[name];
   if (!binary) throw new Error(`NATSFLEET_E2E_BINARIES: unknown binary "${name}" (known: ${Object.keys(BINARIES).join(", ")})`);
