@@ -23,6 +23,7 @@ const ROUTE_OPS = [
 
 const RMSG_ = Buffer.from("RMSG ");
 const HMSG_ = Buffer.from("HMSG ");
+const LMSG_ = Buffer.from("LMSG ");
 const PLUS_ = Buffer.from(" + ");
 const PIPE_ = Buffer.from(" |");
 
@@ -112,6 +113,11 @@ export class RouteConn implements ParserSink, Deliverer {
   closed = false;
   closeReason?: RouteCloseReason;
   dirty = false;
+  /**
+   * While a routed LMSG is being delivered: the leaf node cluster it came from (a leaf module
+   * must not hand it back to that cluster); "" otherwise.
+   */
+  msgOrigin = "";
   /** Publishers paused because this route's socket is backed up (the server's stall list). */
   stalled: Client[] | null = null;
 
@@ -418,7 +424,7 @@ export class RouteConn implements ParserSink, Deliverer {
     return size;
   }
 
-  onMsgPayload(_op: Op, p: Parser, buf: Buffer, start: number, end: number): boolean {
+  onMsgPayload(op: Op, p: Parser, buf: Buffer, start: number, end: number): boolean {
     if (this.closed) return false;
     const m = this.msg;
     const line = p.line;
@@ -447,7 +453,16 @@ export class RouteConn implements ParserSink, Deliverer {
     const qf = this.queueFilter;
     qf.clear();
     for (let i = this.msgQueueFrom; i < this.msgQueueTo; i++) qf.add(line.toString("latin1", p.as[i], p.ae[i]));
-    s.routeMessage(this, acc, m, qf);
+    if (op === Op.LMSG) {
+      this.msgOrigin = line.toString("latin1", p.as[0], p.ae[0]);
+      try {
+        s.routeMessage(this, acc, m, qf);
+      } finally {
+        this.msgOrigin = "";
+      }
+    } else {
+      s.routeMessage(this, acc, m, qf);
+    }
     return !this.closed;
   }
 
@@ -492,17 +507,17 @@ export class RouteConn implements ParserSink, Deliverer {
     // Another module sending through this route (gateway replies) with a subscription of its own.
     const acc = (sub as { account?: unknown }).account;
     const name = typeof acc === "string" ? acc : acc instanceof Account ? acc.name : GLOBAL_ACCOUNT;
-    this.collectedAcc = this.accountBuf(name);
+    this.collectedAcc = this.nameBuf(name);
     if (sub.queue !== undefined) this.collectedQueues.push(Buffer.from(sub.queue, "latin1"));
   }
 
   /** Send `m` to the peer for `account` as a plain message (no queue list). */
   sendMessage(account: string, m: InMsg): boolean {
-    this.collectedAcc = this.accountBuf(account);
+    this.collectedAcc = this.nameBuf(account);
     return this.flushCollected(m);
   }
 
-  private accountBuf(name: string): Buffer {
+  private nameBuf(name: string): Buffer {
     let b = this.accountBufs.get(name);
     if (!b) this.accountBufs.set(name, (b = Buffer.from(name, "latin1")));
     return b;
@@ -518,10 +533,19 @@ export class RouteConn implements ParserSink, Deliverer {
     }
     const out = this.out;
     let ds = m.ds;
-    const withHdr = m.hdr >= 0 && this.peerHeaders;
+    const origin = this.leafOrigin();
+    // A message from a leaf node goes as LMSG with its origin cluster, headers or not.
+    const withHdr = origin !== null || (m.hdr >= 0 && this.peerHeaders);
     if (!withHdr && m.hdr > 0) ds += m.hdr;
-    if (withHdr) out.bytes(HMSG_, 0, 5);
-    else out.bytes(RMSG_, 0, 5);
+    if (origin !== null) {
+      out.bytes(LMSG_, 0, 5);
+      out.bytes(origin, 0, origin.length);
+      out.byte(32);
+    } else if (withHdr) {
+      out.bytes(HMSG_, 0, 5);
+    } else {
+      out.bytes(RMSG_, 0, 5);
+    }
     out.bytes(acc, 0, acc.length);
     out.byte(32);
     out.bytes(m.line, m.ss, m.se);
@@ -544,7 +568,7 @@ export class RouteConn implements ParserSink, Deliverer {
     }
     out.byte(32);
     if (withHdr) {
-      out.int(m.hdr);
+      out.int(m.hdr > 0 ? m.hdr : 0);
       out.byte(32);
     }
     out.int(m.de - ds);
@@ -563,6 +587,19 @@ export class RouteConn implements ParserSink, Deliverer {
     }
     if (this.sock.writableLength > this.server.stallThreshold) this.server.stallProducer(this.asStallable());
     return true;
+  }
+
+  /**
+   * The origin cluster of the message being routed when it came from a leaf node that named
+   * its cluster, for a peer that reads LMSG (lnoc); null otherwise.
+   */
+  private leafOrigin(): Buffer | null {
+    if (!this.peerLnoc) return null;
+    const from = this.server.routingFrom;
+    if (from === null || from.kind !== Kind.LEAF) return null;
+    const rc = (from as { remoteCluster?: unknown }).remoteCluster;
+    if (typeof rc !== "string" || rc === "") return null;
+    return this.nameBuf(rc);
   }
 
   /** Queue a protocol line (RS+/RS-, INFO...). */

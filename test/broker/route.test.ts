@@ -484,6 +484,25 @@ describe("routes (cluster)", function () {
     );
   });
 
+  for (const kind of ["natsfleet", "nats-server"] as const) {
+    it(`a leaf node's message goes to routes as LMSG with its origin cluster (${kind})`, async () => {
+      const [lp] = await freePorts(1);
+      const a = await startMember(kind, { name: "A", cluster: "C1", extra: [`leafnodes { listen: 127.0.0.1:${lp} }`] });
+      const peer = await RawClient.connect(a.ports.cluster);
+      await peer.waitFor(/^INFO \{.*\} \r\n/);
+      peer.send('CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,"headers":true,"name":"NFAKE","cluster":"C1","lnoc":true}\r\n');
+      peer.send('INFO {"server_id":"NFAKE","server_name":"fake","version":"2.9.10","proto":2,"host":"127.0.0.1","port":1,"headers":true,"cluster":"C1","lnoc":true}\r\nRS+ $G leafy\r\n');
+      await peer.sync();
+      const spoke = await RawClient.connect(lp);
+      await spoke.waitFor(/^INFO \{.*\} \r\n/);
+      spoke.send('CONNECT {"version":"2.9.10","tls_required":false,"server_id":"NSPOKE","name":"spoke","cluster":"EDGE","headers":true}\r\nPING\r\n');
+      await spoke.waitFor("PONG\r\n");
+      spoke.send("LMSG leafy 2\r\nhi\r\nLMSG leafy r.1 2\r\nho\r\n");
+      await peer.waitFor("LMSG EDGE $G leafy 0 2\r\nhi\r\n");
+      await peer.waitFor("LMSG EDGE $G leafy r.1 0 2\r\nho\r\n");
+    });
+  }
+
   it("rejects a cluster name mismatch with nats-server's exact text, on both servers", async () => {
     const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
     const n = await startMember("nats-server", { name: "N", cluster: "C1" });
