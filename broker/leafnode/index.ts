@@ -54,6 +54,8 @@ const EXTERNAL: Deliverer = {
 export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
   private srv: Server | null = null;
   private listener: net.Server | null = null;
+  /** Host and port as configured for the open listener (port may be -1). */
+  private listenSpec: { host: string; port: number } | null = null;
   /** Every open leaf connection (registered or still in its handshake). */
   private readonly conns = new Set<LeafConn>();
   private readonly remotes = new Map<string, RemoteLeaf>();
@@ -95,11 +97,37 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     server.setLeafnodeURLs ??= (urls) => this.setLeafnodeURLs(urls);
     server.leafExternalInterest ??= (account, subject, queue, added) => this.externalInterest(account, subject, queue, added);
     if (!server.interestListeners.includes(this)) server.interestListeners.push(this);
-    if (o && o.port !== 0 && !this.listener) {
-      if (o.tls) server.log.error(`leafnodes: "tls" on the leafnode listener is not supported yet; listener not opened`);
-      else await this.listen(o.host, o.port);
+    const wanted = o && o.port !== 0 ? { host: o.host, port: o.port } : null;
+    const spec = this.listenSpec;
+    if (this.listener && (!wanted || !spec || wanted.host !== spec.host || wanted.port !== spec.port)) {
+      // Connections already accepted stay; only new ones use the new address.
+      this.stopListening();
+    }
+    if (wanted && !this.listener) {
+      if (o!.tls) server.log.error(`leafnodes: "tls" on the leafnode listener is not supported yet; listener not opened`);
+      else {
+        try {
+          await this.listen(wanted.host, wanted.port);
+        } catch (e) {
+          server.log.error((e as Error).message);
+        }
+      }
     }
     this.syncRemotes();
+  }
+
+  private stopListening(): void {
+    const l = this.listener;
+    this.listener = null;
+    this.listenSpec = null;
+    // close() stops accepting at once; its callback would wait for accepted connections to end.
+    if (l) l.close();
+    const s = this.server;
+    s.leafnodePort = 0;
+    s.leafnodeURL = "";
+    this.advertised = "";
+    this.clusterURLs = [];
+    s.log.info(`Stopped listening for leafnode connections`);
   }
 
   async close(): Promise<void> {
@@ -259,6 +287,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     });
     l.on("error", (err) => s.log.error(`Leafnode listener error: ${err.message}`));
     this.listener = l;
+    this.listenSpec = { host, port };
     const bound = (l.address() as net.AddressInfo).port;
     s.leafnodePort = bound;
     const adv = s.opts.leafnodes?.advertise;

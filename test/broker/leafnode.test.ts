@@ -18,6 +18,7 @@ import {
   OurServer,
   client,
   closeFakeHubs,
+  freePort,
   collect,
   getJSON,
   hasInterest,
@@ -707,6 +708,21 @@ describe("leaf nodes", function () {
     await waitLeafs(hub, 0);
     assert.strictEqual(spoke.server.leafs?.size, 0);
     assert.ok(!keep.isClosed(), "an unrelated client survived the reloads");
+  });
+
+  it("moves the leafnode listener by reload, keeping connected spokes", async () => {
+    const hub = await startOurs(hubConf("ours"));
+    const oldPort = hub.leafPort;
+    const first = await startTheirs(spokeConf(oldPort));
+    await waitLeafs(hub, 1);
+    const newPort = await freePort();
+    await reloadOurs(hub, `leafnodes { listen: "127.0.0.1:${newPort}"\n authorization { user: leaf, password: s3cret }\n}`);
+    assert.strictEqual(hub.server.leafnodePort, newPort);
+    const second = await startTheirs(spokeConf(newPort));
+    await waitLeafs(hub, 2);
+    await oneWay(first, hub, "moved.first");
+    await oneWay(second, hub, "moved.second");
+    await assert.rejects(RawClient.connect(oldPort), /ECONNREFUSED/);
   });
 
   it("reconnects after the hub restarts", async () => {
