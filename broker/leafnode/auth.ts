@@ -3,6 +3,7 @@
  * `authorization` block wins (single user, or a users list binding each user to an account);
  * without one, the client port's users apply; with no auth at all, the global account.
  */
+import * as bcrypt from "bcryptjs";
 import type { ServerOptions } from "../options";
 import type { ConnectOptions } from "../client";
 import { GLOBAL_ACCOUNT } from "../account";
@@ -10,25 +11,35 @@ import * as auth from "../auth";
 import type { LeafConnect } from "./protocol";
 
 /** Outcome of checking a spoke: the account to bind, or why it was refused. */
-export type LeafAuthResult = { ok: true; account: string; user?: string } | { ok: false; reason: string };
+export type LeafAuthResult =
+  | {
+      ok: true;
+      account: string;
+      user?: string;
+      /** The account came from client authentication (JWT accounts may not exist until used). */
+      fromClientAuth?: boolean;
+    }
+  | { ok: false; reason: string };
 
 function passwordOk(stored: string | undefined, given: string | undefined): boolean {
   if (stored === undefined || stored === "") return given === undefined || given === "";
   if (given === undefined) return false;
-  // bcrypt hashes need the security work's verifier: never compared as plain text.
-  if (/^\$2[abxy]\$/.test(stored)) return false;
+  if (/^\$2[abxy]\$\d{2}\$/.test(stored)) {
+    try {
+      return bcrypt.compareSync(given, stored);
+    } catch {
+      return false;
+    }
+  }
   return auth.secureEqual(stored, given);
 }
 
-/** Check a spoke's credentials against the hub's options. */
-export function authorizeLeaf(opts: ServerOptions, c: LeafConnect): LeafAuthResult {
+/**
+ * Check a spoke's credentials against the hub's options; `nonce` is the one our INFO sent
+ * (spokes with credentials files sign it).
+ */
+export function authorizeLeaf(opts: ServerOptions, c: LeafConnect, nonce: string): LeafAuthResult {
   const a = opts.leafnodes?.authorization;
-  if (c.jwt && !c.user) {
-    // Credentials (JWT + signed nonce) need operator mode, which this hub does not run.
-    if (a?.user || (a?.users?.length ?? 0) > 0 || auth.authRequired(opts)) {
-      return { ok: false, reason: "JWT credentials are not accepted: no operator configured" };
-    }
-  }
   if (a?.user) {
     if (c.user === undefined || !auth.secureEqual(a.user, c.user)) return { ok: false, reason: `unknown user ${JSON.stringify(c.user ?? "")}` };
     if (!passwordOk(a.password, c.pass)) return { ok: false, reason: `wrong password for user ${JSON.stringify(a.user)}` };
@@ -53,7 +64,7 @@ export function authorizeLeaf(opts: ServerOptions, c: LeafConnect): LeafAuthResu
     jwt: c.jwt,
     sig: c.sig,
   };
-  const r = auth.authenticate(opts, co);
-  if (!r) return { ok: false, reason: `client credentials for user ${JSON.stringify(c.user ?? "")} rejected` };
-  return { ok: true, account: r.account ?? GLOBAL_ACCOUNT, user: r.user };
+  const r = auth.authenticate(opts, co, nonce);
+  if (!r) return { ok: false, reason: c.jwt ? "credentials (JWT) rejected" : `client credentials for user ${JSON.stringify(c.user ?? "")} rejected` };
+  return { ok: true, account: r.account ?? GLOBAL_ACCOUNT, user: r.user, fromClientAuth: true };
 }

@@ -422,9 +422,9 @@ export class LeafConn implements ParserSink, Deliverer {
       this.close("Wrong Port");
       return false;
     }
-    const r = authorizeLeaf(s.opts, c);
+    const r = authorizeLeaf(s.opts, c, this.nonce);
     if (!r.ok) return this.authViolation(r.reason);
-    const acc = s.accounts.get(r.account);
+    const acc = r.fromClientAuth ? s.account(r.account) : s.accounts.get(r.account);
     if (!acc) return this.authViolation(`account ${JSON.stringify(r.account)} does not exist`);
     this.clearTimer();
     this.account = acc;

@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { credsAuthenticator, headers as natsHeaders, StringCodec } from "nats";
 import * as jwt from "@nats-io/jwt";
+import * as bcrypt from "bcryptjs";
 import { RawClient, closeAllRaw } from "../helpers/raw";
 import {
   AnyServer,
@@ -578,6 +579,36 @@ describe("leaf nodes", function () {
     assert.strictEqual(await hasInterest(hub2, "ext.spoke"), false);
   });
 
+  it("accepts a bcrypt leafnode password and creds against a natsfleet hub in operator mode", async () => {
+    const hash = bcrypt.hashSync("s3cret", 4);
+    const hub = await startOurs(`leafnodes { listen: "127.0.0.1:-1"\n authorization { user: leaf, password: "${hash}" } }`);
+    await startTheirs(spokeConf(hub.leafPort));
+    await waitLeafs(hub, 1);
+
+    const op = jwt.createOperator();
+    const sys = jwt.createAccount();
+    const acc = jwt.createAccount();
+    const opJwt = await jwt.encodeOperator("OP", op, { system_account: sys.getPublicKey() });
+    const sysJwt = await jwt.encodeAccount("SYS", sys, {}, { signer: op });
+    const limits = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+    const accJwt = await jwt.encodeAccount("APP", acc, { limits }, { signer: op });
+    const leafUser = jwt.createUser();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-creds-"));
+    try {
+      const creds = path.join(dir, "leaf.creds");
+      fs.writeFileSync(creds, jwt.fmtCreds(await jwt.encodeUser("leaf", leafUser, acc), leafUser));
+      const opHub = await startOurs(
+        `operator: ${opJwt}\nsystem_account: ${sys.getPublicKey()}\nresolver: MEMORY\nresolver_preload: { ${sys.getPublicKey()}: ${sysJwt}, ${acc.getPublicKey()}: ${accJwt} }\nleafnodes { listen: "127.0.0.1:-1" }`,
+      );
+      const spoke = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${opHub.leafPort}", credentials: "${creds}" } ] }`);
+      await waitLeafs(opHub, 1);
+      assert.strictEqual((await getJSON(opHub.httpPort, "/leafz")).leafs[0].account, acc.getPublicKey());
+      assert.strictEqual(spoke.server.leafs?.size, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("lists the connection on /leafz on both ends", async () => {
     const p = await pair("ours", "ours");
     const nc = await client(p.hub.url);
@@ -650,6 +681,18 @@ describe("leaf nodes", function () {
     await waitFor("message in account A", () => gotA.msgs.length === 1);
     await sleep(100);
     assert.strictEqual(gotB.msgs.length, 0);
+  });
+
+  it("without leafnode authorization, a spoke logs in as a client user and gets that user's account", async () => {
+    const hub = await startOurs(`accounts { A: { users: [ { user: a, password: pa } ] }, B: { users: [ { user: b, password: pb } ] } }\nleafnodes { listen: "127.0.0.1:-1" }`);
+    const spoke = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://b:pb@127.0.0.1:${hub.leafPort}" } ] }`);
+    await waitLeafs(hub, 1);
+    assert.strictEqual((await getJSON(hub.httpPort, "/leafz")).leafs[0].account, "B");
+    const refused = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://b:wrong@127.0.0.1:${hub.leafPort}" } ] }`);
+    await sleep(1200);
+    assert.strictEqual(refused.server.leafs?.size ?? 0, 0);
+    assert.strictEqual((await getJSON(hub.httpPort, "/leafz")).leafnodes, 1);
+    assert.strictEqual(spoke.server.leafs?.size, 1);
   });
 
   it("detects a loop and reports it with nats-server's text", async () => {
