@@ -1,60 +1,13 @@
 /**
  * Cluster test helpers: config files for natsfleet-server and nats-server cluster members,
  * monitoring reads, waits for routes, and `nats` clients that are all closed afterwards.
- *
- * natsfleet-server runs as a real process: dist/broker/main.js `main(argv)`, started through a
- * small generated entry that makes sure the route addon is in `createServer` (until
- * broker/index.ts adds it itself, after which the entry changes nothing).
+ * natsfleet-server runs as the real executable (bin/natsfleet-server.js, needs `npm run build`).
  */
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as http from "http";
 import { connect, NatsConnection, ConnectionOptions } from "nats";
 import { spawnServer, ServerProcess, ServerKind } from "../helpers/servers";
 import { freePorts, sleep } from "../helpers/ports";
-
-const REPO = path.resolve(__dirname, "..", "..");
-
-let entryFile: string | undefined;
-
-/** The generated entry script (node runs it like bin/natsfleet-server.js). */
-function routeEntry(): string {
-  if (entryFile) return entryFile;
-  const dist = path.join(REPO, "dist", "broker");
-  const routeJs = path.join(dist, "route", "index.js");
-  if (!fs.existsSync(routeJs)) throw new Error(`${routeJs} is missing: run \`npm run build\` first`);
-  warnIfStale(routeJs);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-route-")), "natsfleet-server.js");
-  const js = [
-    `const idx = require(${JSON.stringify(path.join(dist, "index.js"))});`,
-    `const { RouteAddon } = require(${JSON.stringify(routeJs)});`,
-    `const create = idx.createServer;`,
-    `idx.createServer = (o, e) => {`,
-    `  const s = create(o, e);`,
-    `  if (!s.addons.some((a) => a instanceof RouteAddon)) s.addons.push(new RouteAddon());`,
-    `  return s;`,
-    `};`,
-    `require(${JSON.stringify(path.join(dist, "main.js"))}).main(process.argv.slice(2));`,
-  ].join("\n");
-  fs.writeFileSync(file, js);
-  entryFile = file;
-  return file;
-}
-
-function warnIfStale(built: string): void {
-  const t = fs.statSync(built).mtimeMs;
-  const dir = path.join(REPO, "broker", "route");
-  const newer = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && fs.statSync(path.join(dir, f)).mtimeMs > t);
-  if (newer.length > 0) console.warn(`      warning: dist/broker/route is older than ${newer.join(", ")}; run \`npm run build\``);
-}
-
-/** Remove the generated entry (after all tests). */
-export function removeRouteEntry(): void {
-  if (!entryFile) return;
-  fs.rmSync(path.dirname(entryFile), { recursive: true, force: true });
-  entryFile = undefined;
-}
 
 /** One cluster member's settings. */
 export interface MemberSpec {
@@ -126,19 +79,7 @@ export async function startMember(kind: ServerKind, spec: MemberSpec): Promise<M
   const ports = spec.ports ?? (await memberPorts());
   const config = memberConfig(spec, ports);
   const args = ["-a", "127.0.0.1", "-p", String(ports.client)];
-  let proc: ServerProcess;
-  if (kind === "natsfleet") {
-    const saved = process.env.NATSFLEET_SERVER_BIN;
-    process.env.NATSFLEET_SERVER_BIN = routeEntry();
-    try {
-      proc = await spawnServer(kind, args, { config });
-    } finally {
-      if (saved === undefined) delete process.env.NATSFLEET_SERVER_BIN;
-      else process.env.NATSFLEET_SERVER_BIN = saved;
-    }
-  } else {
-    proc = await spawnServer(kind, args, { config });
-  }
+  const proc = await spawnServer(kind, args, { config });
   const configFile = proc.args[proc.args.indexOf("-c") + 1];
   const m: Member = {
     kind,
@@ -160,15 +101,7 @@ export async function startMember(kind: ServerKind, spec: MemberSpec): Promise<M
 export async function startWithFlags(name: string, flags: string[]): Promise<Member> {
   const [clientPort, httpPort] = await freePorts(2);
   const args = ["-a", "127.0.0.1", "-p", String(clientPort), "-m", String(httpPort), "-n", name, ...flags];
-  const saved = process.env.NATSFLEET_SERVER_BIN;
-  process.env.NATSFLEET_SERVER_BIN = routeEntry();
-  let proc: ServerProcess;
-  try {
-    proc = await spawnServer("natsfleet", args);
-  } finally {
-    if (saved === undefined) delete process.env.NATSFLEET_SERVER_BIN;
-    else process.env.NATSFLEET_SERVER_BIN = saved;
-  }
+  const proc = await spawnServer("natsfleet", args);
   await waitFor(async () => (await tryGet(httpPort, "/varz")) !== null, 10000, `${name} monitoring`);
   const v = (await tryGet(httpPort, "/varz"))!;
   const cluster = Number(v.cluster?.cluster_port ?? 0);

@@ -39,7 +39,6 @@ import {
   waitForRouteInterest,
   client,
   closeClients,
-  removeRouteEntry,
 } from "./route-helpers";
 
 const sc = StringCodec();
@@ -148,7 +147,6 @@ describe("routes (cluster)", function () {
   });
 
   after(() => {
-    removeRouteEntry();
     assert.deepStrictEqual(liveServers(), []);
   });
 
