@@ -93,6 +93,8 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
   async reloaded(server: Server): Promise<void> {
     this.srv = server;
     const o = server.opts.leafnodes;
+    // A server that never had leaf nodes and still has none keeps no hooks.
+    if (!o && !this.listener && this.remotes.size === 0 && this.conns.size === 0) return;
     if (!server.leafs) server.leafs = new Map();
     server.setLeafnodeURLs ??= (urls) => this.setLeafnodeURLs(urls);
     server.leafExternalInterest ??= (account, subject, queue, added) => this.externalInterest(account, subject, queue, added);
