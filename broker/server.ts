@@ -333,9 +333,9 @@ export class Server extends EventEmitter {
     const noEcho = from.kind === Kind.CLIENT && !(from as Client).opts.echo;
     const srcKind = from.kind;
     const fromSpoke = srcKind === Kind.LEAF && from.isSpoke === true;
-    // Routes are paused like clients when a receiver backs up (TCP then slows the peer down);
-    // stalls use only `closed` and `sock`, which a route connection has as well.
-    this.current = from.kind === Kind.CLIENT || from.kind === Kind.ROUTER ? (from as Client) : null;
+    // Routes and leaf nodes are paused like clients when a receiver backs up (TCP then slows
+    // the peer down); stalls use only `closed` and `sock`, which those connections have as well.
+    this.current = from.kind === Kind.CLIENT || from.kind === Kind.ROUTER || from.kind === Kind.LEAF ? (from as Client) : null;
     this.routingFrom = from;
     const remotes = this.remoteTargets;
     const psubs = r.psubs;

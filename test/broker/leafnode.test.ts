@@ -609,6 +609,27 @@ describe("leaf nodes", function () {
     }
   });
 
+  it("carries a burst of 50k messages in order through a natsfleet spoke and hub", async () => {
+    const p = await pair("ours", "ours");
+    const sub = await client(p.hub.url);
+    let n = 0;
+    let inOrder = true;
+    sub.subscribe("burst", { callback: (_e, m) => {
+      if (Number(sc.decode(m.data).slice(0, 8)) !== n) inOrder = false;
+      n++;
+    } });
+    await sub.flush();
+    await waitInterest(p.spoke, "burst");
+    const pub = await client(p.spoke.url);
+    const pad = "x".repeat(92);
+    for (let i = 0; i < 50000; i++) pub.publish("burst", sc.encode(String(i).padStart(8, "0") + pad));
+    await pub.flush();
+    await waitFor("50k messages", () => n >= 50000, 20000);
+    assert.ok(inOrder, "messages arrived in order");
+    await sleep(100);
+    assert.strictEqual(n, 50000);
+  });
+
   it("lists the connection on /leafz on both ends", async () => {
     const p = await pair("ours", "ours");
     const nc = await client(p.hub.url);
