@@ -675,10 +675,11 @@ export class LeafConn implements ParserSink, Deliverer {
       // The hub gets a message from the server of our cluster where it was published, not
       // relayed by every route (replies to service imports excepted).
       if (sub.queue === undefined && from.kind === Kind.ROUTER && this.isSpoke && !m.subject.startsWith(SERVICE_REPLY_PREFIX)) return;
-      // Cluster-wide no echo: never back into the cluster the message came from.
-      if (from.kind === Kind.LEAF) {
-        const rc = (from as LeafConn).remoteCluster;
-        if (rc !== "" && rc === this.remoteCluster) return;
+      // Cluster-wide no echo: never back into the cluster the message came from, whether it
+      // came over one of our leaf connections or over a route (LMSG with its origin cluster).
+      if (this.remoteCluster !== "") {
+        if (from.kind === Kind.LEAF && (from as LeafConn).remoteCluster === this.remoteCluster) return;
+        if (from.kind === Kind.ROUTER && (from as { msgOrigin?: unknown }).msgOrigin === this.remoteCluster) return;
       }
     }
     if (sub.queue === undefined) {

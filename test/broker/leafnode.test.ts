@@ -20,6 +20,7 @@ import {
   client,
   closeFakeHubs,
   freePort,
+  freePorts,
   collect,
   getJSON,
   hasInterest,
@@ -433,6 +434,31 @@ describe("leaf nodes", function () {
       assert.deepStrictEqual(await counts(spoke, [a, b], "up.cluster"), [10, 10]);
       // Publisher on the server the spoke is not attached to.
       assert.deepStrictEqual(await counts(b, [spoke, a], "down.cluster"), [10, 10]);
+    });
+
+    it("a nats-server spoke cluster on two natsfleet hubs: no echo back into the origin cluster", async () => {
+      const a = await startOurs(`cluster { name: HUBC, listen: "127.0.0.1:-1" }\n${hubConf("ours")}`, { routes: true });
+      const b = await startOurs(`cluster { name: HUBC, listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:${a.clusterPort}"] }\n${hubConf("ours")}`, { routes: true });
+      await waitFor("hub route up", () => (a.server.routes?.size ?? 0) === 1 && (b.server.routes?.size ?? 0) === 1);
+      const [r1, r2] = await freePorts(2);
+      const s1 = await startTheirs(`cluster { name: SPK, listen: "127.0.0.1:${r1}", routes: ["nats-route://127.0.0.1:${r2}"] }\n${spokeConf(a.leafPort)}`);
+      const s2 = await startTheirs(`cluster { name: SPK, listen: "127.0.0.1:${r2}", routes: ["nats-route://127.0.0.1:${r1}"] }\n${spokeConf(b.leafPort)}`);
+      await waitLeafs(a, 1);
+      await waitLeafs(b, 1);
+      await waitFor("spoke route up", async () => (await getJSON(s1.httpPort, "/routez")).num_routes === 1);
+      // Subscribers on the hub side make the spoke cluster send everything to its hubs too.
+      const hubSub = await collect(await client(b.url), "echo.test");
+      const far = await collect(await client(s2.url), "echo.test");
+      await waitInterestFrom(a, b, "echo.test");
+      await waitInterest(s1, "echo.test");
+      await sleep(300);
+      const pub = await client(s1.url);
+      for (let i = 0; i < 10; i++) pub.publish("echo.test", sc.encode(String(i)));
+      await pub.flush();
+      await waitFor("10 messages at both", () => far.msgs.length >= 10 && hubSub.msgs.length >= 10);
+      await sleep(300);
+      assert.strictEqual(hubSub.msgs.length, 10);
+      assert.strictEqual(far.msgs.length, 10, "a subscriber in the origin cluster gets no echo through the hubs");
     });
 
     it("a natsfleet cluster as spokes of a nats-server hub: nothing is delivered twice", async () => {
