@@ -61,7 +61,7 @@ describe("natsfleet CLI", function () {
     it("rejects unknown commands with exit 2", async function () {
       const r = await run(["deploy"]);
       assert.strictEqual(r.code, 2);
-      assert.deepStrictEqual(r.err, ['natsfleet: unknown command "deploy" (commands: validate, render, up, down, status, help)']);
+      assert.deepStrictEqual(r.err, ['natsfleet: unknown command "deploy" (commands: validate, render, up, down, status, plan, help)']);
       const h = await run(["help", "deploy"]);
       assert.strictEqual(h.code, 2);
     });
