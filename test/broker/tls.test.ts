@@ -1,0 +1,316 @@
+/**
+ * TLS on the client port (issue 3), every scenario run with the same config on
+ * natsfleet-server and Debian's nats-server 2.9.10: INFO first in plaintext with tls_required,
+ * then the handshake; plaintext or silence closes with "TLS Handshake Failure" and no -ERR;
+ * mutual TLS with `verify`; `verify_and_map` to users; certificate rotation by reload without
+ * dropping connections; the --tls flags. Certificates are made by openssl at test time.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import * as tls from "tls";
+import { connect, NatsConnection, ConnectionOptions } from "nats";
+import { ensureTestCerts } from "../helpers/certs";
+import { SERVER_KINDS, ServerKind, ServerProcess, spawnServer, stopAllServers } from "../helpers/servers";
+import { freePort, sleep } from "../helpers/ports";
+import { getJson } from "../helpers/http";
+import { reload } from "./security-helpers";
+
+const DIR = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-tls-"));
+/** Two independent CAs, each with a server (localhost, 127.0.0.1) and a client certificate. */
+const CA1 = path.join(DIR, "ca1");
+const CA2 = path.join(DIR, "ca2");
+
+interface Certs {
+  ca: string;
+  cert: string;
+  key: string;
+  clientCert: string;
+  clientKey: string;
+}
+const certs = (dir: string): Certs => ({
+  ca: path.join(dir, "ca.pem"),
+  cert: path.join(dir, "server-cert.pem"),
+  key: path.join(dir, "server-key.pem"),
+  clientCert: path.join(dir, "client-cert.pem"),
+  clientKey: path.join(dir, "client-key.pem"),
+});
+
+/** A `tls {}` block for the client port with these certificates and extra keys. */
+function tlsBlock(c: Certs, extra = ""): string {
+  return `tls {\n  cert_file: "${c.cert}"\n  key_file: "${c.key}"\n  ca_file: "${c.ca}"\n  ${extra}\n}\n`;
+}
+
+/** The first INFO a server sends, read over plain TCP; the socket is then closed. */
+function firstInfo(port: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1");
+    let text = "";
+    s.on("data", (b) => {
+      text += b.toString("latin1");
+      const m = /^INFO (.*) \r\n/.exec(text);
+      if (m) {
+        s.destroy();
+        resolve(JSON.parse(m[1]));
+      }
+    });
+    s.on("error", reject);
+  });
+}
+
+/** What a plaintext peer sees: everything received after INFO, and how long until the close. */
+function plaintextSession(port: number, send?: string): Promise<{ info: string; after: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1");
+    let text = "";
+    let infoAt = 0;
+    s.on("data", (b) => {
+      text += b.toString("latin1");
+      if (!infoAt && text.includes("\r\n")) {
+        infoAt = Date.now();
+        if (send) s.write(send);
+      }
+    });
+    s.on("error", () => {
+      /* a reset after the server closes is expected */
+    });
+    s.on("close", () => {
+      const i = text.indexOf("\r\n");
+      resolve({ info: text.slice(0, i + 2), after: text.slice(i + 2), closedAfterMs: Date.now() - infoAt });
+    });
+    setTimeout(() => {
+      s.destroy();
+      reject(new Error(`server did not close the connection; got ${JSON.stringify(text.slice(0, 300))}`));
+    }, 8000).unref();
+  });
+}
+
+/**
+ * A raw protocol session over TLS: read the plaintext INFO, upgrade the same socket, then
+ * send `lines` (presenting `client`'s certificate, if given) and collect what comes back until `until` matches.
+ */
+function tlsSession(port: number, c: Certs, lines: string, until: RegExp, client?: Certs): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect(port, "127.0.0.1");
+    let info = "";
+    const onInfo = (b: Buffer) => {
+      info += b.toString("latin1");
+      if (!info.includes("\r\n")) return;
+      raw.removeListener("data", onInfo);
+      const mine = client ? { cert: fs.readFileSync(client.clientCert), key: fs.readFileSync(client.clientKey) } : {};
+      const s = tls.connect({ socket: raw, ca: fs.readFileSync(c.ca), servername: "localhost", ...mine }, () => s.write(lines));
+      let text = "";
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`no ${until} over TLS; got ${JSON.stringify(text)}`));
+      }, 5000);
+      s.on("data", (d: Buffer) => {
+        text += d.toString("latin1");
+        if (until.test(text)) {
+          clearTimeout(timer);
+          s.destroy();
+          resolve(text);
+        }
+      });
+      s.on("error", (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    };
+    raw.on("data", onInfo);
+    raw.on("error", reject);
+  });
+}
+
+/** Connect a nats v2 client over TLS; `client` adds a client certificate. */
+function natsTls(port: number, c: Certs, client?: Certs, extra: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+  const t: Record<string, string> = { caFile: c.ca };
+  if (client) {
+    t.certFile = client.clientCert;
+    t.keyFile = client.clientKey;
+  }
+  return connect({ servers: `127.0.0.1:${port}`, tls: t, reconnect: false, timeout: 3000, ...extra });
+}
+
+/** A publish/subscribe round trip on `nc`. */
+async function roundTrip(nc: NatsConnection, subject = "tls.rt"): Promise<void> {
+  const sub = nc.subscribe(subject, { max: 1 });
+  const got = (async () => {
+    for await (const m of sub) return m.string();
+    return undefined;
+  })();
+  nc.publish(subject, "over tls");
+  await nc.flush();
+  const text = await Promise.race([got, sleep(3000).then(() => "timeout")]);
+  assert.strictEqual(text, "over tls");
+}
+
+/** A closed connection's reason in /connz?state=closed, waiting briefly for it to be recorded. */
+async function closedReasons(httpPort: number): Promise<string[]> {
+  const r = await getJson(httpPort, "/connz?state=closed");
+  const body = r.body as { connections?: Array<{ reason?: string }> };
+  return (body.connections ?? []).map((c) => c.reason ?? "");
+}
+
+async function expectRejected(p: Promise<NatsConnection>, what: string, pattern?: RegExp): Promise<string> {
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await p;
+  } catch (e) {
+    const msg = `${(e as { code?: string }).code ?? ""} ${(e as Error).message}`;
+    if (pattern) assert.match(msg, pattern, what);
+    return msg;
+  }
+  await nc.close();
+  assert.fail(`${what}: the connection was accepted`);
+}
+
+describe("client port TLS (same config on natsfleet-server and nats-server)", function () {
+  this.timeout(30000);
+  let c1: Certs;
+  let c2: Certs;
+  const open: NatsConnection[] = [];
+
+  before(() => {
+    ensureTestCerts(CA1);
+    ensureTestCerts(CA2);
+    c1 = certs(CA1);
+    c2 = certs(CA2);
+  });
+
+  afterEach(async () => {
+    for (const nc of open.splice(0)) if (!nc.isClosed()) await nc.close().catch(() => undefined);
+    await stopAllServers();
+  });
+
+  after(() => fs.rmSync(DIR, { recursive: true, force: true }));
+
+  async function start(kind: ServerKind, config: string, args: string[] = []): Promise<ServerProcess> {
+    return spawnServer(kind, args, { config });
+  }
+
+  for (const kind of SERVER_KINDS) {
+    describe(kind, () => {
+      it("sends INFO in plaintext with tls_required, then the protocol runs over TLS", async () => {
+        const s = await start(kind, tlsBlock(c1));
+        const info = await firstInfo(s.port);
+        assert.strictEqual(info.tls_required, true);
+        assert.strictEqual(info.tls_verify, undefined, "no tls_verify without verify");
+        const text = await tlsSession(s.port, c1, 'CONNECT {"verbose":false,"protocol":1}\r\nSUB a 1\r\nPUB a 2\r\nhi\r\nPING\r\n', /PONG\r\n/);
+        assert.strictEqual(text, "MSG a 1 2\r\nhi\r\nPONG\r\n");
+        const nc = await natsTls(s.port, c1);
+        open.push(nc);
+        await roundTrip(nc);
+      });
+
+      it("plaintext protocol after INFO closes at once with 'TLS Handshake Failure' and no -ERR", async () => {
+        const http = await freePort();
+        const s = await start(kind, `http: "127.0.0.1:${http}"\n${tlsBlock(c1)}`);
+        const before = (await closedReasons(http)).length;
+        const r = await plaintextSession(s.port, 'CONNECT {"verbose":false}\r\nPING\r\n');
+        assert.match(r.info, /^INFO \{.*"tls_required":true.*\} \r\n$/);
+        assert.strictEqual(r.after, "", "nothing after INFO (nats-server sends no -ERR here)");
+        assert.ok(r.closedAfterMs < 1500, `closed after ${r.closedAfterMs} ms, before the 2 s TLS timeout`);
+        await sleep(100);
+        // (The start-up probe that found the port open was itself a failed handshake.)
+        assert.deepStrictEqual((await closedReasons(http)).slice(before), ["TLS Handshake Failure"]);
+        assert.ok(s.running);
+      });
+
+      it("a client that never starts the handshake is closed at the tls timeout", async () => {
+        const http = await freePort();
+        const s = await start(kind, `http: "127.0.0.1:${http}"\n${tlsBlock(c1, "timeout: 0.5")}`);
+        const before = (await closedReasons(http)).length;
+        const r = await plaintextSession(s.port);
+        assert.strictEqual(r.after, "");
+        assert.ok(r.closedAfterMs >= 400 && r.closedAfterMs < 2000, `closed after ${r.closedAfterMs} ms (timeout 0.5 s)`);
+        await sleep(100);
+        // (The start-up probe that found the port open was itself a failed handshake.)
+        assert.deepStrictEqual((await closedReasons(http)).slice(before), ["TLS Handshake Failure"]);
+        // Other clients are unaffected.
+        const nc = await natsTls(s.port, c1);
+        open.push(nc);
+        await roundTrip(nc);
+      });
+
+      it("a client that does not trust the server's CA fails; the server stays up", async () => {
+        const s = await start(kind, tlsBlock(c1));
+        await expectRejected(natsTls(s.port, c2), "client trusting another CA");
+        const nc = await natsTls(s.port, c1);
+        open.push(nc);
+        await roundTrip(nc);
+      });
+
+      it("verify: INFO has tls_verify; only a certificate from ca_file gets in", async () => {
+        const s = await start(kind, tlsBlock(c1, "verify: true"));
+        const info = await firstInfo(s.port);
+        assert.strictEqual(info.tls_required, true);
+        assert.strictEqual(info.tls_verify, true);
+        await expectRejected(natsTls(s.port, c1), "no client certificate");
+        // A certificate issued by a CA the server does not know.
+        await expectRejected(natsTls(s.port, c1, c2), "client certificate from another CA");
+        const nc = await natsTls(s.port, c1, c1);
+        open.push(nc);
+        await roundTrip(nc);
+      });
+
+      it("verify_and_map: the certificate's email SAN names the user", async () => {
+        const config = `${tlsBlock(c1, "verify_and_map: true")}authorization { users = [ {user: "client@natsfleet.test", permissions: {publish: "ok.>", subscribe: "ok.>"}} ] }\n`;
+        const s = await start(kind, config);
+        const info = await firstInfo(s.port);
+        assert.strictEqual(info.auth_required, true);
+        assert.strictEqual(info.tls_verify, true);
+        const nc = await natsTls(s.port, c1, c1);
+        open.push(nc);
+        await roundTrip(nc, "ok.1");
+      });
+
+      it("verify_and_map: the subject DN names the user (RDNs in any order)", async () => {
+        const s = await start(kind, `${tlsBlock(c1, "verify_and_map: true")}authorization { users = [ {user: "CN=client"} ] }\n`);
+        const nc = await natsTls(s.port, c1, c1);
+        open.push(nc);
+        await roundTrip(nc);
+      });
+
+      it("verify_and_map: a certificate that maps to no user gets 'Authorization Violation'", async () => {
+        const s = await start(kind, `${tlsBlock(c1, "verify_and_map: true")}authorization { users = [ {user: "CN=someone else"}, {user: "other@natsfleet.test"} ] }\n`);
+        await expectRejected(natsTls(s.port, c1, c1, { user: "CN=someone else" }), "unmapped certificate", /AUTHORIZATION_VIOLATION|Authorization Violation/i);
+        const text = await tlsSession(s.port, c1, 'CONNECT {"verbose":false}\r\nPING\r\n', /-ERR/, c1);
+        assert.match(text, /^-ERR 'Authorization Violation'\r\n/);
+      });
+
+      it("reload rotates the certificate: existing connections stay, new ones get the new certificate", async () => {
+        const s = await start(kind, tlsBlock(c1));
+        const old = await natsTls(s.port, c1);
+        open.push(old);
+        await roundTrip(old);
+        await reload(s, tlsBlock(c2));
+        // The connection made with the old certificate survives the reload.
+        await roundTrip(old, "tls.after.reload");
+        await expectRejected(natsTls(s.port, c1), "new client trusting only the old CA");
+        const fresh = await natsTls(s.port, c2);
+        open.push(fresh);
+        await roundTrip(fresh);
+        assert.ok(!old.isClosed());
+      });
+
+      it("--tls --tlscert --tlskey and --tlsverify --tlscacert flags", async () => {
+        const plain = await spawnServer(kind, ["--tls", "--tlscert", c1.cert, "--tlskey", c1.key]);
+        const info = await firstInfo(plain.port);
+        assert.strictEqual(info.tls_required, true);
+        assert.strictEqual(info.tls_verify, undefined);
+        const nc = await natsTls(plain.port, c1);
+        open.push(nc);
+        await roundTrip(nc);
+        const verifying = await spawnServer(kind, ["--tlsverify", "--tlscert", c1.cert, "--tlskey", c1.key, "--tlscacert", c1.ca]);
+        assert.strictEqual((await firstInfo(verifying.port)).tls_verify, true);
+        await expectRejected(natsTls(verifying.port, c1), "no client certificate");
+        const mutual = await natsTls(verifying.port, c1, c1);
+        open.push(mutual);
+        await roundTrip(mutual);
+      });
+    });
+  }
+});
