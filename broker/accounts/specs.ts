@@ -8,6 +8,7 @@ import type { AccountConfig, ServiceExport, StreamExport, StreamImport, ServiceI
 import { compile } from "../auth";
 import type { TrustedAccount } from "../jwt";
 import { AccountSpec, ExportSpec, ImportSpec, linkAccounts } from "./index";
+import { configureSystemEvents } from "./system";
 
 function fromConfig(acc: AccountConfig): AccountSpec {
   const exports: ExportSpec[] = (acc.exports ?? []).map((e) => {
@@ -108,4 +109,5 @@ export function configureAccountLinks(server: Server): void {
     specs = server.opts.accounts.map(fromConfig);
   }
   linkAccounts(server, specs, (msg) => server.log.error(msg));
+  configureSystemEvents(server);
 }

@@ -8,6 +8,7 @@ import type { Client, ConnectOptions } from "../client";
 import type { Account } from "../account";
 import { authenticate, AuthResult, nonceRequired, newNonce, userAccountNow } from "../auth";
 import { GLOBAL_ACCOUNT } from "../account";
+import { systemEventsOf } from "../accounts/system";
 import { ClientPermissions } from "../permissions";
 
 /** Credentials a client authenticated with, kept to re-check it when the config is reloaded. */
@@ -45,6 +46,12 @@ export function authenticateClient(server: Server, c: Client, o: ConnectOptions)
   }
   credentials.set(c, { ...o });
   apply(server, c, r);
+  if (!c.connectReceived) {
+    // Announced once the CONNECT is done and the account bound.
+    queueMicrotask(() => {
+      if (!c.closed && c.connectReceived) systemEventsOf(server)?.connected(c);
+    });
+  }
   return acc;
 }
 
@@ -77,6 +84,7 @@ function apply(server: Server, c: Client, r: AuthResult): void {
 
 /** Forget a closed client's timers. */
 export function clientGone(c: Client): void {
+  systemEventsOf(c.server)?.disconnected(c);
   const t = expiryTimers.get(c);
   if (t) clearTimeout(t);
   expiryTimers.delete(c);

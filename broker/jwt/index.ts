@@ -94,13 +94,16 @@ function jwtPermissions(u: Partial<UserClaims>): Permissions | undefined {
 /** The operator(s) and the accounts they vouch for. */
 export class Trust {
   readonly operatorKeys = new Set<string>();
+  /** The system account an operator JWT names (`system_account` claim). */
+  systemAccount?: string;
   readonly accounts = new Map<string, TrustedAccount>();
   /** Problems met while loading (bad preloads), for the server log. */
   readonly problems: string[] = [];
 
   constructor(opts: ServerOptions) {
     for (const entry of opts.operator ?? []) {
-      const claims = decode<{ signing_keys?: string[]; type?: string }>(operatorJwt(entry));
+      const claims = decode<{ signing_keys?: string[]; type?: string; system_account?: string }>(operatorJwt(entry));
+      this.systemAccount ??= claims.nats?.system_account;
       if (claims.nats?.type !== undefined && claims.nats.type !== "operator") throw new Error(`operator JWT ${claims.sub} is a ${claims.nats.type} JWT`);
       this.operatorKeys.add(claims.sub);
       for (const k of claims.nats?.signing_keys ?? []) this.operatorKeys.add(k);
