@@ -13,8 +13,11 @@ const PLAIN_PASSWORD = /\b(?:password|pass)\s*[:=]\s*("([^"\\]|\\.)*"|'[^']*'|[^
 /** The first plain password assignment in a config text, as `password: "****"` for messages. */
 export function plainPasswordIn(text: string): boolean {
   for (const m of text.matchAll(PLAIN_PASSWORD)) {
+    const quoted = /^["']/.test(m[1]!);
     const v = m[1]!.replace(/^["']|["']$/g, "");
     if (/^\$2[aby]\$/.test(v) || /^\$[A-Za-z_]/.test(v) || v === "") continue;
+    // `password: opts.password` in a script or bundled code is a reference, not a value
+    if (!quoted && /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/.test(v)) continue;
     return true;
   }
   return false;
@@ -29,8 +32,9 @@ function exposedTexts(type: string, props: Record<string, any>): Array<{ where: 
   };
   switch (type) {
     case "kubernetes:core/v1:ConfigMap": {
+      // config files only: a ConfigMap may also carry scripts or bundled code
       const data = plain(props.data);
-      if (isObject(data)) for (const [k, v] of Object.entries(data)) push(`data.${k}`, v);
+      if (isObject(data)) for (const [k, v] of Object.entries(data)) if (/\.(conf|cfg)$/.test(k)) push(`data.${k}`, v);
       break;
     }
     case "aws:ec2/instance:Instance":

@@ -161,12 +161,15 @@ describe("policy pack", function () {
         new RawResource("kubernetes:core/v1:ConfigMap", "hashed", { data: { "nats.conf": 'authorization { user: a, password: "$2a$11$abcdefghijklmnopqrstuv" }' } });
         new RawResource("aws:ec2/instance:Instance", "vm", { instanceType: "t3.small", userData: Buffer.from("#!/bin/sh\necho 'password: abc' > /etc/nats.conf\n").toString("base64") });
         new RawResource("aws:ssm/parameter:Parameter", "secure", { type: "SecureString", value: "password: abc" });
+        new RawResource("kubernetes:core/v1:ConfigMap", "scripts", { data: { "reload.sh": 'echo "password: x" >/dev/null' } });
       });
       assert.deepEqual(await violations(noPlaintextPasswords, asPolicyResources(reg)), sorted([
         "kubernetes:core/v1:ConfigMap plain: data.nats.conf holds a plain-text password readable by anyone who can read the resource; keep configs with passwords in a Secret / SecureString",
         "aws:ec2/instance:Instance vm: userData holds a plain-text password readable by anyone who can read the resource; keep configs with passwords in a Secret / SecureString",
       ]));
       assert.equal(plainPasswordIn("password = $PASS"), false);
+      assert.equal(plainPasswordIn("const c = { user: u.user, password: u.password };"), false);
+      assert.equal(plainPasswordIn("password: s3cret"), true);
     });
   });
 
