@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
 import { connect, NatsConnection, ConnectionOptions } from "nats";
-import { ensureTestCerts } from "../helpers/certs";
+import { ensureTestCerts, issueClientCert } from "../helpers/certs";
 import { SERVER_KINDS, ServerKind, ServerProcess, spawnServer, stopAllServers } from "../helpers/servers";
 import { freePort, sleep } from "../helpers/ports";
 import { getJson } from "../helpers/http";
@@ -267,9 +267,32 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         await roundTrip(nc, "ok.1");
       });
 
-      it("verify_and_map: the subject DN names the user (RDNs in any order)", async () => {
+      it("verify_and_map: the subject DN (CN=client) names the user when no SAN does", async () => {
         const s = await start(kind, `${tlsBlock(c1, "verify_and_map: true")}authorization { users = [ {user: "CN=client"} ] }\n`);
         const nc = await natsTls(s.port, c1, c1);
+        open.push(nc);
+        await roundTrip(nc);
+      });
+
+      it("verify_and_map: a DN user name matches the certificate's subject in any RDN order, not a partial one", async () => {
+        const dn = issueClientCert(CA1, "dn-client", "/O=natsfleet/OU=brokers/CN=dn-client");
+        const withDn: Certs = { ...c1, clientCert: dn.cert, clientKey: dn.key };
+        for (const user of ["CN=dn-client,OU=brokers,O=natsfleet", "O=natsfleet, OU=brokers, CN=dn-client"]) {
+          const s = await start(kind, `${tlsBlock(c1, "verify_and_map: true")}authorization { users = [ {user: "${user}"} ] }\n`);
+          const nc = await natsTls(s.port, c1, withDn);
+          open.push(nc);
+          await roundTrip(nc);
+          await nc.close();
+          await s.stop();
+        }
+        const partial = await start(kind, `${tlsBlock(c1, "verify_and_map: true")}authorization { users = [ {user: "CN=dn-client,O=natsfleet"} ] }\n`);
+        await expectRejected(natsTls(partial.port, c1, withDn), "DN missing an RDN", /AUTHORIZATION_VIOLATION|Authorization Violation/i);
+      });
+
+      it("verify_and_map: a DNS SAN names the user", async () => {
+        const svc = issueClientCert(CA1, "svc-client", "/CN=svc", ["DNS:svc.natsfleet.test"]);
+        const s = await start(kind, `${tlsBlock(c1, "verify_and_map: true")}authorization { users = [ {user: "svc.natsfleet.test"} ] }\n`);
+        const nc = await natsTls(s.port, c1, { ...c1, clientCert: svc.cert, clientKey: svc.key });
         open.push(nc);
         await roundTrip(nc);
       });
@@ -294,6 +317,28 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         open.push(fresh);
         await roundTrip(fresh);
         assert.ok(!old.isClosed());
+      });
+
+      it("reload re-reads certificate files rotated in place (same paths)", async () => {
+        const live = path.join(DIR, `live-${kind}`);
+        fs.mkdirSync(live, { recursive: true });
+        const put = (from: Certs) => {
+          fs.copyFileSync(from.cert, path.join(live, "server-cert.pem"));
+          fs.copyFileSync(from.key, path.join(live, "server-key.pem"));
+          fs.copyFileSync(from.ca, path.join(live, "ca.pem"));
+        };
+        put(c1);
+        const config = tlsBlock(certs(live));
+        const s = await start(kind, config);
+        const old = await natsTls(s.port, c1);
+        open.push(old);
+        put(c2);
+        await reload(s, config);
+        await roundTrip(old);
+        await expectRejected(natsTls(s.port, c1), "client trusting only the replaced CA");
+        const fresh = await natsTls(s.port, c2);
+        open.push(fresh);
+        await roundTrip(fresh);
       });
 
       it("--tls --tlscert --tlskey and --tlsverify --tlscacert flags", async () => {

@@ -27,3 +27,18 @@ export function ensureTestCerts(dir: string): void {
   }
   made.add(dir);
 }
+
+/**
+ * A client certificate for `subject` (openssl form, "/O=x/CN=y") signed by the CA of `dir`
+ * (made by ensureTestCerts), with optional subjectAltName entries ("email:a@b", "DNS:h").
+ * Writes `<name>-cert.pem` and `<name>-key.pem` in `dir`.
+ */
+export function issueClientCert(dir: string, name: string, subject: string, san: string[] = []): { cert: string; key: string } {
+  ensureTestCerts(dir);
+  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  const ext = path.join(dir, `${name}.ext`);
+  fs.writeFileSync(ext, `${san.length > 0 ? `subjectAltName=${san.join(",")}\n` : ""}extendedKeyUsage=clientAuth\n`);
+  run("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", `${name}-key.pem`, "-out", `${name}.csr`);
+  run("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", `${name}-cert.pem`);
+  return { cert: path.join(dir, `${name}-cert.pem`), key: path.join(dir, `${name}-key.pem`) };
+}
