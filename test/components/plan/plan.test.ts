@@ -83,6 +83,39 @@ describe("natsfleet plan: topology changes", () => {
     assert.deepEqual(flat.slice(0, 6), ["stop east-0", "start central-0", "stop east-1", "start central-1", "stop east-2", "start central-2"]);
   });
 
+  it("warnings: a hub removed with its leaf node moved elsewhere, a cluster shrinking below 3, a one-server cluster restarting", () => {
+    const before = validateTopology({
+      name: "w",
+      clusters: [
+        { name: "a", target: "local", servers: 3, ports: { client: 22000, cluster: 22100, gateway: 22200, leafnode: 22300, http: 22400 } },
+        { name: "b", target: "local", servers: 1, ports: { client: 22010, gateway: 22210, leafnode: 22310, http: 22410 } },
+        { name: "c", target: "local", servers: 1, broker: "natsfleet", ports: { client: 22020, gateway: 22220, http: 22420 } },
+      ],
+      leafnodes: [{ name: "l", target: "local", hub: "b", ports: { client: 22050, http: 22450 } }],
+    });
+    const after = validateTopology({
+      name: "w",
+      clusters: [
+        { name: "a", target: "local", servers: 2, ports: { client: 22000, cluster: 22100, gateway: 22200, leafnode: 22300, http: 22400 } },
+        { name: "c", target: "local", servers: 1, broker: "nats-server", ports: { client: 22020, gateway: 22220, http: 22420 } },
+      ],
+      leafnodes: [{ name: "l", target: "local", hub: "a", ports: { client: 22050, http: 22450 } }],
+    });
+    const plan = planChange({ model: before }, { model: after });
+    assert.deepEqual(plan.diff.renames, []);
+    assert.deepEqual(
+      plan.warnings.map((w) => w.message),
+      [
+        "removing cluster b, hub of leaf node(s) l: l moves to hub a; their connections drop while b's servers go",
+        "cluster a shrinks from 3 to 2 server(s): below 3, losing one more server loses the cluster's quorum",
+        // a becomes l's hub: opening its leafnode listener restarts both remaining servers
+        "cluster a has 2 server(s): while a-0, a-1 restart, it has no majority up",
+        "cluster c has 1 server(s): while c-0 restarts, it has no majority up (its clients are cut off)",
+      ],
+    );
+    assert.deepEqual(quorumViolations(plan.rollout), []);
+  });
+
   it("no change: an empty plan", () => {
     const plan = planChange(side("base.yaml"), side("base.yaml"));
     assert.equal(plan.empty, true);
