@@ -257,6 +257,29 @@ describe("routes (cluster)", function () {
     assert.deepStrictEqual(info.connect_urls, [`127.0.0.1:${s1.ports.client}`, `127.0.0.1:${s2.ports.client}`], "this server first");
   });
 
+  it("a client that knows only one member fails over to another one it learned from connect_urls", async () => {
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
+    const n = await startMember("nats-server", { name: "N", cluster: "C1", routes: [a.routeURL] });
+    const b = await startMember("natsfleet", { name: "B", cluster: "C1", routes: [a.routeURL] });
+    await waitForMesh([a, n, b]);
+    await waitForConnectURLs([a, n, b]);
+    const nc = await client(a, { reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 100, noRandomize: false });
+    await waitFor(() => nc.info?.connect_urls?.length === 3, 5000, "the client to learn every member");
+    const got = collect(nc, "failover.x");
+    await nc.flush();
+    await a.proc.stop("SIGKILL");
+    await waitFor(() => nc.getServer() !== `127.0.0.1:${a.ports.client}` && !nc.isClosed(), 10000, "the client to reconnect elsewhere");
+    const elsewhere = nc.getServer();
+    assert.ok([`127.0.0.1:${n.ports.client}`, `127.0.0.1:${b.ports.client}`].includes(elsewhere), elsewhere);
+    await nc.flush();
+    const other = [n, b].find((m) => `127.0.0.1:${m.ports.client}` !== elsewhere)!;
+    await waitForRouteInterest([other], "failover.x", [[n, b].find((m) => m !== other)!]);
+    const pub = await client(other);
+    pub.publish("failover.x", sc.encode("after"));
+    await pub.flush();
+    await waitFor(() => got.includes("after"), 5000, "a message from the other member after failover");
+  });
+
   it("lame duck: peers drop the server's client URL and its clients are pointed at the others", async () => {
     const ldm = ['lame_duck_duration: "30s"', 'lame_duck_grace_period: "1s"'];
     const a = await startMember("natsfleet", { name: "A", cluster: "C1", extra: ldm });
