@@ -72,7 +72,7 @@ function colourOption(values: { color?: boolean; "no-color"?: boolean }): boolea
 
 export const command: Command = {
   name: "plan",
-  summary: "show what a topology change does: diff, per-server reload/restart/replace, rollout order, warnings; or live drift",
+  summary: "show what a topology change does (diff, reload/restart/replace, rollout, warnings) or live drift",
   usage: USAGE,
   async run(args, io) {
     const parsed = parseCommandArgs(args, {

@@ -1,6 +1,7 @@
 /**
- * Gateways and leaf links that leave a private network carry TLS. A link crosses the internet
- * unless both ends run on the local target or (by default) in the same region of one cloud.
+ * Gateways and leaf links that leave this machine carry TLS: a link crosses the internet unless
+ * both ends run on the local target (or, with `sameRegionIsPrivate`, in one region of one
+ * cloud, for networks that are private end to end).
  * Gateway TLS is per cluster (each side dials with its own settings); a leaf link follows its
  * hub's leafnode listener.
  */
@@ -8,7 +9,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { crossesInternet, topologyOf } from "./common";
 
 export interface TlsConfig {
-  /** Treat links inside one cloud region as private (default true). */
+  /** Treat links inside one cloud region as private (default false: any non-local link needs TLS). */
   sameRegionIsPrivate: boolean;
 }
 
@@ -16,7 +17,7 @@ export const tlsAcrossInternet: ResourceValidationPolicy = {
   name: "natsfleet-tls-across-internet",
   description: "Gateways and leaf node links between different networks (non-local targets, other regions) use TLS.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { sameRegionIsPrivate: { type: "boolean", default: true } } },
+  configSchema: { properties: { sameRegionIsPrivate: { type: "boolean", default: false } } },
   validateResource: (args, reportViolation) => {
     const rec = topologyOf(args);
     if (!rec) return;

@@ -127,6 +127,13 @@ describe("policy pack", function () {
       ]));
     });
 
+    it("two clusters in one region: TLS required by default, not with sameRegionIsPrivate", async () => {
+      const oneRegion = { name: "r", clusters: [{ name: "a", ...aws("us-east-1") }, { name: "b", ...aws("us-east-1") }] };
+      const resources = await superCluster(oneRegion, targets());
+      assert.equal((await violations(tlsAcrossInternet, resources)).length, 2);
+      assert.deepEqual(await violations(tlsAcrossInternet, resources, { sameRegionIsPrivate: true }), []);
+    });
+
     it("a local leaf node on a cloud hub without leafnode TLS violates; with it, complies", async () => {
       const topology = (tls?: object) => ({
         name: "edge",
