@@ -35,7 +35,10 @@ export interface ImportSpec {
   subject: string;
   /** Stream imports: prefix for delivered subjects. */
   prefix?: string;
-  /** Service imports: the local subject requests are published on (default: `subject`). */
+  /**
+   * Service imports: the local subject requests are published on (default: `subject`).
+   * Stream imports: the local subject delivered messages are mapped to (instead of a prefix).
+   */
   to?: string;
 }
 
@@ -50,6 +53,8 @@ interface StreamRoute {
   pattern: string;
   into: Account;
   prefix: string;
+  /** Mapped destination subject (wildcards filled from the source), instead of the prefix. */
+  to?: string;
 }
 
 /** A service import, held by the importing account. */
@@ -161,7 +166,7 @@ export function linkAccounts(server: Server, specs: AccountSpec[], problem: (msg
       if (imp.kind === "stream") {
         let prefix = imp.prefix ?? "";
         if (prefix && !prefix.endsWith(".")) prefix += ".";
-        linksOf(exporter).streams.push({ pattern: imp.subject, into: importer, prefix });
+        linksOf(exporter).streams.push({ pattern: imp.subject, into: importer, prefix, to: imp.to });
       } else {
         linksOf(importer).services.push({
           local: imp.to ?? imp.subject,
@@ -219,7 +224,8 @@ export function crossAccounts(server: Server, from: Deliverer, acc: Account, m: 
     }
     for (const s of links.streams) {
       if (!subjectMatches(m.subject, s.pattern)) continue;
-      n += server.routeMessage(from, s.into, retarget(m, s.prefix + m.subject, m.reply));
+      const subject = s.to ? mapSubject(m.subject, s.pattern, s.to) : s.prefix + m.subject;
+      n += server.routeMessage(from, s.into, retarget(m, subject, m.reply));
     }
     for (const s of links.services) {
       if (!subjectMatches(m.subject, s.local)) continue;

@@ -19,7 +19,7 @@ function fromConfig(acc: AccountConfig): AccountSpec {
   const imports: ImportSpec[] = (acc.imports ?? []).map((i) => {
     if ("stream" in i) {
       const s = i as StreamImport;
-      return { kind: "stream", account: s.stream.account, subject: s.stream.subject, prefix: s.prefix };
+      return { kind: "stream", account: s.stream.account, subject: s.stream.subject, prefix: s.prefix, to: s.to };
     }
     const s = i as ServiceImport;
     return { kind: "service", account: s.service.account, subject: s.service.subject, to: s.to };
@@ -57,9 +57,18 @@ function fromJwt(acc: TrustedAccount, all: Map<string, TrustedAccount>): Account
   });
   const imports: ImportSpec[] = (nats.imports ?? []).flatMap((i): ImportSpec[] => {
     if (!i.subject || !i.account || (i.type !== "stream" && i.type !== "service")) return [];
-    if (i.token) activate(i, acc.publicKey, all);
-    if (i.type === "stream") return [{ kind: "stream", account: i.account, subject: i.subject, prefix: i.local_subject ? undefined : i.to }];
-    return [{ kind: "service", account: i.account, subject: i.subject, to: i.local_subject ?? i.to }];
+    // As nats-server 2.9 reads them: without local_subject, a stream's `to` is a prefix, and a
+    // service's `subject` is the local subject with `to` the exporter's (default the same).
+    let spec: ImportSpec;
+    if (i.type === "stream") {
+      spec = i.local_subject ? { kind: "stream", account: i.account, subject: i.subject, to: i.local_subject } : { kind: "stream", account: i.account, subject: i.subject, prefix: i.to };
+    } else if (i.local_subject) {
+      spec = { kind: "service", account: i.account, subject: i.subject, to: i.local_subject };
+    } else {
+      spec = { kind: "service", account: i.account, subject: i.to || i.subject, to: i.subject };
+    }
+    if (i.token) activate(i, spec.subject, acc.publicKey, all);
+    return [spec];
   });
   return { name: acc.publicKey, exports, imports };
 }
@@ -67,7 +76,7 @@ function fromJwt(acc: TrustedAccount, all: Map<string, TrustedAccount>): Account
 /** Activations grant an importer a private export: remembered on the exporter's claims. */
 const activations = new WeakMap<TrustedAccount, Set<string>>();
 
-function activate(i: JwtImport, importer: string, all: Map<string, TrustedAccount>): void {
+function activate(i: JwtImport, subject: string, importer: string, all: Map<string, TrustedAccount>): void {
   const exporter = all.get(i.account!);
   if (!exporter) return;
   try {
@@ -76,7 +85,7 @@ function activate(i: JwtImport, importer: string, all: Map<string, TrustedAccoun
     if (claims.exp && claims.exp * 1000 < Date.now()) return;
     let set = activations.get(exporter);
     if (!set) activations.set(exporter, (set = new Set()));
-    set.add(`${importer} ${i.subject}`);
+    set.add(`${importer} ${subject}`);
   } catch {
     /* a bad activation token grants nothing */
   }

@@ -111,6 +111,37 @@ for (const kind of SERVER_KINDS) {
       await nc.close();
     });
 
+    it("malformed, mistyped and oversized CONNECTs are cut off; the server and other clients carry on", async () => {
+      const s = await start(`authorization { users: [ {user: a, password: "${HASH_A}"} ] }`);
+      const good = await login(s.port, { user: "a", pass: "alice-pw" });
+      assert.ok(accepted(good));
+      const { RawClient } = await import("../helpers/raw");
+      const results: string[] = [];
+      for (const line of [
+        `CONNECT {"user":"a","pass":"alice-pw"\r\n`,
+        `CONNECT {"user":1,"pass":"alice-pw"}\r\n`,
+        `CONNECT [1,2]\r\n`,
+        `CONNECT {"user":"a","pass":"${"x".repeat(5000)}"}\r\n`,
+        `CONNECT {"nkey":"UABC","sig":"zzz"}\r\n`,
+        `CONNECT {"jwt":"eyJ.x.y","sig":"zzz"}\r\n`,
+      ]) {
+        const c = await RawClient.open(s.port);
+        c.send(line + "PING\r\n");
+        await c.waitClosed();
+        results.push(c.afterInfo());
+      }
+      assert.deepStrictEqual(results, [
+        "",
+        "",
+        "",
+        err("maximum control line exceeded"),
+        err("Authorization Violation"),
+        err("Authorization Violation"),
+      ]);
+      await good.sync();
+      assert.ok(accepted(await login(s.port, { user: "a", pass: "alice-pw" })));
+    });
+
     it("reload: a removed user is disconnected, a changed password disconnects, others stay", async () => {
       const base = (users: string) => `authorization { users: [ ${users} ] }`;
       const s = await start(base(`{user: a, password: pa}, {user: b, password: pb}, {user: c, password: pc}`));

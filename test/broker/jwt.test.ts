@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createAccount, createOperator, createUser, KeyPair } from "@nats-io/nkeys";
-import { encodeAccount, encodeOperator, encodeUser, fmtCreds } from "@nats-io/jwt";
+import { encodeAccount, encodeActivation, encodeOperator, encodeUser, fmtCreds } from "@nats-io/jwt";
 import { connect, credsAuthenticator, StringCodec } from "nats";
 import { SERVER_KINDS, ServerKind, ServerProcess, spawnServer, natsServerBinary, stopAllServers } from "../helpers/servers";
 import { closeAllRaw } from "../helpers/raw";
@@ -166,6 +166,92 @@ for (const kind of SERVER_KINDS) {
       assert.ok(accepted(c), c.afterInfo());
       await c.waitClosed(5000);
       assert.strictEqual(c.afterInfo().replace(/PING\r\n/g, ""), "PONG\r\n" + err("User Authentication Expired"));
+    });
+  });
+}
+
+/** Two accounts linked by JWT exports/imports (2.9 semantics of `to` and `local_subject`). */
+async function linkedFixture(): Promise<{ dir: string; config: string; exp: KeyPair; imp: KeyPair; outsider: KeyPair }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-jwt-"));
+  const op = createOperator();
+  const exp = createAccount();
+  const imp = createAccount();
+  const outsider = createAccount();
+  const limits = { conn: -1, subs: -1, payload: -1, data: -1, imports: -1, exports: -1, leaf: -1, wildcards: true };
+  fs.writeFileSync(path.join(dir, "op.jwt"), await encodeOperator("OP", op));
+  const expJwt = await encodeAccount("EXP", exp, {
+    limits,
+    exports: [
+      { name: "feed", subject: "feed.>", type: "stream" },
+      { name: "svc", subject: "svc.>", type: "service" },
+      { name: "private", subject: "private", type: "service", token_req: true },
+    ],
+  } as never, { signer: op });
+  const activation = await encodeActivation("act", imp, exp, "service", { subject: "private" } as never);
+  const impJwt = await encodeAccount("IMP", imp, {
+    limits,
+    imports: [
+      { name: "feed", account: exp.getPublicKey(), subject: "feed.>", type: "stream", to: "ext" },
+      { name: "echo", account: exp.getPublicKey(), subject: "svc.echo", type: "service", local_subject: "echo" },
+      { name: "ask", account: exp.getPublicKey(), subject: "ask", type: "service", to: "svc.ask" },
+      { name: "private", account: exp.getPublicKey(), subject: "private", type: "service", token: activation },
+    ],
+  } as never, { signer: op });
+  const outsiderJwt = await encodeAccount("OUT", outsider, {
+    limits,
+    imports: [{ name: "private", account: exp.getPublicKey(), subject: "private", type: "service" }],
+  } as never, { signer: op });
+  const config = `operator: "${path.join(dir, "op.jwt")}"
+resolver: MEMORY
+resolver_preload: {
+  ${exp.getPublicKey()}: "${expJwt}"
+  ${imp.getPublicKey()}: "${impJwt}"
+  ${outsider.getPublicKey()}: "${outsiderJwt}"
+}
+`;
+  return { dir, config, exp, imp, outsider };
+}
+
+for (const kind of SERVER_KINDS) {
+  describe(`operator JWT exports/imports: ${kind}`, function () {
+    this.timeout(20000);
+    let fx: Awaited<ReturnType<typeof linkedFixture>>;
+    let s: ServerProcess;
+
+    before(async function () {
+      if (kind === "nats-server" && !natsServerBinary()) this.skip();
+      fx = await linkedFixture();
+      s = await spawnServer(kind as ServerKind, [], { config: fx.config });
+    });
+    after(async () => {
+      await closeAllRaw();
+      await stopAllServers();
+      if (fx) fs.rmSync(fx.dir, { recursive: true, force: true });
+    });
+
+    const client = async (acct: KeyPair) => {
+      const u = await userJwt(acct);
+      const creds = fmtCreds(u.jwt, u.kp);
+      return connect({ servers: `127.0.0.1:${s.port}`, authenticator: credsAuthenticator(creds) });
+    };
+
+    it("stream `to` is a prefix; service `local_subject` and `to`; a private export needs an activation", async () => {
+      const sc = StringCodec();
+      const e = await client(fx.exp);
+      const i = await client(fx.imp);
+      const o = await client(fx.outsider);
+      e.subscribe("svc.>", { callback: (_err, m) => m.respond(sc.encode(`${m.subject}:${sc.decode(m.data)}`)) });
+      e.subscribe("private", { callback: (_err, m) => m.respond(sc.encode("secret")) });
+      await e.flush();
+      const feed = i.subscribe("ext.feed.>", { max: 1 });
+      await i.flush();
+      e.publish("feed.a", sc.encode("f"));
+      for await (const m of feed) assert.strictEqual(m.subject, "ext.feed.a");
+      assert.strictEqual(sc.decode((await i.request("echo", sc.encode("1"), { timeout: 2000 })).data), "svc.echo:1");
+      assert.strictEqual(sc.decode((await i.request("ask", sc.encode("2"), { timeout: 2000 })).data), "svc.ask:2");
+      assert.strictEqual(sc.decode((await i.request("private", sc.encode(""), { timeout: 2000 })).data), "secret");
+      await assert.rejects(o.request("private", sc.encode(""), { timeout: 500 }));
+      await Promise.all([e.close(), i.close(), o.close()]);
     });
   });
 }
