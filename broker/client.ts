@@ -159,10 +159,21 @@ export class Client implements ParserSink, Deliverer {
   /** Called once the socket is set up: INFO, the TLS handshake if required, timers, reads. */
   start_(): void {
     const s = this.server;
+    const t = s.clientTls;
+    // `handshake_first` (nats-server 2.10): TLS before any byte of protocol, INFO included.
+    if (t?.opts.handshakeFirst) {
+      upgradeClient(this, t, (secure) => {
+        this.sock = secure;
+        this.out.ascii(s.infoLineFor(this));
+        this.flush();
+        this.begin();
+      });
+      return;
+    }
     this.out.ascii(s.infoLineFor(this));
     this.flush();
     // As nats-server, auth and ping timers start only once TLS is up.
-    if (s.clientTls) upgradeClient(this, s.clientTls, (secure) => {
+    if (t) upgradeClient(this, t, (secure) => {
       this.sock = secure;
       this.begin();
     });

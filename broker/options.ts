@@ -20,7 +20,10 @@ export interface TlsOptions {
   pinnedCerts?: string[];
   cipherSuites?: string[];
   curvePreferences?: string[];
-  /** Deliver INFO before the TLS handshake (the 2.9 default for the client port). */
+  /**
+   * TLS handshake before INFO on the client port (nats-server 2.10 `handshake_first`); the
+   * 2.9 default, false, sends INFO in plaintext first.
+   */
   handshakeFirst?: boolean;
 }
 

@@ -191,6 +191,15 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
     return spawnServer(kind, args, { config });
   }
 
+  it("natsfleet: handshake_first (nats-server 2.10) puts TLS before INFO", async () => {
+    const s = await start("natsfleet", tlsBlock(c1, "handshake_first: true"));
+    const nc = await natsTls(s.port, c1, undefined, { tls: { caFile: c1.ca, handshakeFirst: true } });
+    open.push(nc);
+    await roundTrip(nc);
+    // A client waiting for a plaintext INFO gets none.
+    await expectRejected(natsTls(s.port, c1, undefined, { timeout: 1000 }), "client expecting INFO first");
+  });
+
   for (const kind of SERVER_KINDS) {
     describe(kind, () => {
       it("sends INFO in plaintext with tls_required, then the protocol runs over TLS", async () => {
@@ -203,6 +212,38 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         const nc = await natsTls(s.port, c1);
         open.push(nc);
         await roundTrip(nc);
+      });
+
+      it("/connz reports the TLS version and cipher; 5000 messages of 4 KiB cross TLS intact", async () => {
+        const http = await freePort();
+        const s = await start(kind, `http: "127.0.0.1:${http}"\n${tlsBlock(c1)}`);
+        const sub = await natsTls(s.port, c1, undefined, { name: "tls-sub" });
+        const pub = await natsTls(s.port, c1);
+        open.push(sub, pub);
+        const n = 5000;
+        const payload = Buffer.alloc(4096);
+        for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+        let got = 0;
+        let bad = 0;
+        const done = new Promise<void>((resolve) => {
+          sub.subscribe("bulk", {
+            callback: (_e, m) => {
+              if (Buffer.compare(Buffer.from(m.data), payload) !== 0) bad++;
+              if (++got === n) resolve();
+            },
+          });
+        });
+        await sub.flush();
+        for (let i = 0; i < n; i++) pub.publish("bulk", payload);
+        await pub.flush();
+        await Promise.race([done, sleep(10000)]);
+        assert.strictEqual(got, n);
+        assert.strictEqual(bad, 0);
+        const connz = (await getJson(http, "/connz")).body as { connections: Array<Record<string, unknown>> };
+        const row = connz.connections.find((c) => c.name === "tls-sub");
+        assert.ok(row, JSON.stringify(connz));
+        assert.match(String(row.tls_version), /^1\.[23]$/);
+        assert.ok(String(row.tls_cipher_suite ?? "").length > 0, JSON.stringify(row));
       });
 
       it("plaintext protocol after INFO closes at once with 'TLS Handshake Failure' and no -ERR", async () => {
