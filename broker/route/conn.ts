@@ -45,7 +45,8 @@ export type RouteCloseReason =
   | "Stale Connection"
   | "Read Error"
   | "Route Removed"
-  | "Slow Consumer (Pending Bytes)";
+  | "Slow Consumer (Pending Bytes)"
+  | "Slow Consumer (Write Deadline)";
 
 /** What the route connection asks of the module that owns every route. */
 export interface RouteManager {
@@ -154,6 +155,7 @@ export class RouteConn implements ParserSink, Deliverer {
   private pingSentAt = 0;
   private pingTimer: NodeJS.Timeout | null = null;
   private authTimer: NodeJS.Timeout | null = null;
+  private writeDeadlineTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly manager: RouteManager,
@@ -192,7 +194,7 @@ export class RouteConn implements ParserSink, Deliverer {
     this.sock.on("data", (b: Buffer) => this.onData(b));
     this.sock.on("error", () => this.close("Read Error"));
     this.sock.on("close", () => this.close("Client Closed"));
-    this.sock.on("drain", () => this.server.resumeStalled(this.asStallable()));
+    this.sock.on("drain", () => this.onDrain());
   }
 
   /**
@@ -625,6 +627,28 @@ export class RouteConn implements ParserSink, Deliverer {
     const b = this.out.take();
     if (!b || this.sock.destroyed) return;
     this.sock.write(b);
+    if (this.sock.writableLength > 0) this.armWriteDeadline();
+  }
+
+  /** A peer that stops reading for write_deadline is cut off, as nats-server does. */
+  private armWriteDeadline(): void {
+    if (this.writeDeadlineTimer || this.closed) return;
+    this.writeDeadlineTimer = setTimeout(() => {
+      this.writeDeadlineTimer = null;
+      if (this.closed || this.sock.writableLength === 0) return;
+      this.server.stats.slowConsumers++;
+      this.server.log.info(`${this.describe()} - Slow Consumer Detected: WriteDeadline of ${this.server.opts.writeDeadline}ms exceeded`);
+      this.close("Slow Consumer (Write Deadline)", true);
+    }, this.server.opts.writeDeadline);
+    this.writeDeadlineTimer.unref();
+  }
+
+  private onDrain(): void {
+    if (this.writeDeadlineTimer) {
+      clearTimeout(this.writeDeadlineTimer);
+      this.writeDeadlineTimer = null;
+    }
+    this.server.resumeStalled(this.asStallable());
   }
 
   get pendingBytes(): number {
@@ -681,8 +705,8 @@ export class RouteConn implements ParserSink, Deliverer {
     this.closed = true;
     this.closeReason = reason;
     this.parser.stop();
-    for (const t of [this.pingTimer, this.authTimer]) if (t) clearTimeout(t);
-    this.pingTimer = this.authTimer = null;
+    for (const t of [this.pingTimer, this.authTimer, this.writeDeadlineTimer]) if (t) clearTimeout(t);
+    this.pingTimer = this.authTimer = this.writeDeadlineTimer = null;
     const pending = drop ? null : this.out.take();
     this.out.clear();
     if (pending && !this.sock.destroyed) {

@@ -244,6 +244,28 @@ describe("routes (cluster)", function () {
     }
   });
 
+  it("a route peer that stops reading is cut off after write_deadline", async () => {
+    const a = await startMember("natsfleet", { name: "A", cluster: "C1", extra: ['write_deadline: "1s"'] });
+    const peer = await RawClient.connect(a.ports.cluster);
+    await peer.waitFor(/^INFO \{.*\} \r\n/);
+    peer.send('CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,"headers":true,"name":"NSTUCK","cluster":"C1","lnoc":true}\r\n');
+    peer.send('INFO {"server_id":"NSTUCK","server_name":"stuck","version":"2.9.10","proto":2,"host":"127.0.0.1","port":1,"headers":true,"cluster":"C1","lnoc":true}\r\nRS+ $G stuck\r\n');
+    await peer.sync();
+    peer.sock.pause();
+    const pub = await client(a);
+    const payload = new Uint8Array(64 * 1024);
+    const deadline = Date.now() + 15000;
+    while ((await monitor(a, "/routez")).num_routes === 1) {
+      if (Date.now() > deadline) assert.fail("the stuck route was never cut off");
+      for (let i = 0; i < 200; i++) pub.publish("stuck", payload);
+      await pub.flush();
+    }
+    const v = await monitor(a, "/varz");
+    assert.ok(v.slow_consumers >= 1, JSON.stringify(v.slow_consumers));
+    assert.ok(!pub.isClosed(), "the publisher is not punished");
+    await waitFor(() => /rid:\d+ - Slow Consumer Detected: WriteDeadline/.test(a.proc.output), 3000, "the write-deadline log line");
+  });
+
   it("clients get the cluster's client URLs in INFO and an async INFO when a member joins", async () => {
     const s1 = await startMember("natsfleet", { name: "S1", cluster: "C1" });
     const raw = await RawClient.open(s1.ports.client);
