@@ -3,7 +3,8 @@
  * tests call each policy's validateResource / validateStack directly.
  *
  * Every policy's enforcement level (and its options) can be set in the pack's config, e.g.
- * `pulumi preview --policy-pack policies --policy-pack-config policy-config.json` with
+ * `pulumi preview --policy-pack policies --policy-pack-config policies/policy-config.example.json`
+ * (every policy and option listed there), or in short
  *   { "natsfleet-cluster-size": { "enforcementLevel": "advisory", "minSize": 5 },
  *     "natsfleet-allowed-machine-types": { "allowed": ["t3.medium", "e2-standard-2"] },
  *     "natsfleet-one-broker-version": { "mixedVersionsUntil": "2026-12-01T00:00:00Z" } }

@@ -4,6 +4,7 @@
  * gRPC server, printing its port). Run in a child process, stopped once the port is printed.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as path from "path";
 import { spawn } from "child_process";
 import { policies } from "../../policies/policies";
@@ -47,5 +48,15 @@ describe("policy pack entry point", function () {
       assert.equal(p.enforcementLevel, "mandatory", p.name);
     }
     assert.equal(policies.length, 9);
+  });
+
+  it("the example pack config names every policy, with options its schema knows", () => {
+    const example = JSON.parse(fs.readFileSync(path.join(ROOT, "policies", "policy-config.example.json"), "utf8")) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(example).sort(), policies.map((p) => p.name).sort());
+    for (const p of policies) {
+      const cfg = example[p.name];
+      if (typeof cfg === "string") continue;
+      for (const key of Object.keys(cfg as object)) if (key !== "enforcementLevel") assert.ok(p.configSchema?.properties[key], `${p.name}: ${key} is not in its schema`);
+    }
   });
 });
