@@ -266,6 +266,19 @@ describe("routes (cluster)", function () {
     await waitFor(() => /rid:\d+ - Slow Consumer Detected: WriteDeadline/.test(a.proc.output), 3000, "the write-deadline log line");
   });
 
+  for (const kind of ["natsfleet", "nats-server"] as const) {
+    it(`a route peer that stops answering PINGs is closed as stale (${kind})`, async () => {
+      const a = await startMember(kind, { name: "A", cluster: "C1", extra: ['ping_interval: "1s"', "ping_max: 1"] });
+      const peer = await RawClient.connect(a.ports.cluster);
+      await peer.waitFor(/^INFO \{.*\} \r\n/);
+      peer.send('CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,"headers":true,"name":"NMUTE","cluster":"C1","lnoc":true}\r\n');
+      peer.send('INFO {"server_id":"NMUTE","server_name":"mute","version":"2.9.10","proto":2,"host":"127.0.0.1","port":1,"headers":true,"cluster":"C1","lnoc":true}\r\n');
+      await peer.waitFor("PING\r\n", 5000);
+      await peer.waitFor("-ERR 'Stale Connection'\r\n", 8000);
+      await peer.waitClosed(3000);
+    });
+  }
+
   it("clients get the cluster's client URLs in INFO and an async INFO when a member joins", async () => {
     const s1 = await startMember("natsfleet", { name: "S1", cluster: "C1" });
     const raw = await RawClient.open(s1.ports.client);
