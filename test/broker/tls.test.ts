@@ -382,6 +382,26 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         await roundTrip(fresh);
       });
 
+      it("a reload with an unusable certificate is refused; the old certificate stays in use", async () => {
+        const s = await start(kind, tlsBlock(c1));
+        const old = await natsTls(s.port, c1);
+        open.push(old);
+        const garbage = path.join(DIR, `garbage-${kind}.pem`);
+        fs.writeFileSync(garbage, "not a certificate\n");
+        const file = s.args[s.args.indexOf("-c") + 1];
+        const outputBefore = s.output.length;
+        fs.writeFileSync(file, tlsBlock({ ...c2, cert: garbage }));
+        s.proc.kill("SIGHUP");
+        const deadline = Date.now() + 5000;
+        while (!/certificate|PEM|cert_file/i.test(s.output.slice(outputBefore)) && Date.now() < deadline) await sleep(50);
+        assert.match(s.output.slice(outputBefore), /certificate|PEM|cert_file/i, "the refused reload is logged");
+        assert.ok(s.running);
+        await roundTrip(old);
+        const fresh = await natsTls(s.port, c1);
+        open.push(fresh);
+        await roundTrip(fresh);
+      });
+
       it("--tls --tlscert --tlskey and --tlsverify --tlscacert flags", async () => {
         const plain = await spawnServer(kind, ["--tls", "--tlscert", c1.cert, "--tlskey", c1.key]);
         const info = await firstInfo(plain.port);
