@@ -153,6 +153,28 @@ for (const kind of SERVER_KINDS) {
       await Promise.all([nc.close(), echo.close(), cc.close()]);
     });
 
+    it("reload: a user moved to another account is closed without -ERR; users that stay keep their subscriptions", async () => {
+      s = await spawnServer(kind as ServerKind, [], { config: ISOLATION });
+      const [x, y] = await Promise.all(["x", "y"].map(user));
+      x.send("SUB a 1\r\n");
+      y.send("SUB a 1\r\n");
+      await Promise.all([x.sync(), y.sync()]);
+      await reload(s, ISOLATION.replace("X: { users: [ {user: x, password: x} ] }", "X: {}").replace("Z: { users: [ {user: z, password: z} ]", "Z: { users: [ {user: z, password: z}, {user: x, password: x} ]"));
+      await x.waitClosed();
+      assert.strictEqual(x.afterInfo(), "PONG\r\n");
+      const y2 = await user("y");
+      y2.send("PUB a 1\r\nq\r\n");
+      await y.waitFor("MSG a 1 1\r\nq\r\n", 3000, false);
+      // The moved user now logs in to its new account.
+      const x2 = await user("x");
+      x2.send("SUB a 1\r\n");
+      await x2.sync();
+      y2.send("PUB a 1\r\nr\r\n");
+      await y2.sync();
+      await sleep(100);
+      assert.ok(!(await x2.sync()).includes("MSG"));
+    });
+
     it("reload: a removed import stops the flow, others continue", async () => {
       s = await spawnServer(kind as ServerKind, [], { config: LINKED(B_IMPORTS) });
       const [a, b] = await Promise.all(["a", "b"].map(user));

@@ -55,7 +55,7 @@ for (const kind of SERVER_KINDS) {
       // Whole payloads: the MSG line may arrive before its body.
       await sys.waitFor((t) => /\$SYS\.ACCOUNT\.APP\.DISCONNECT \S+ +\d+\r\n\{.*\}\r\n/.test(t), 3000, false);
       const events = payloads(sys, /^\$SYS\.ACCOUNT\./);
-      assert.deepStrictEqual(events.map((e) => e.subject), ["$SYS.ACCOUNT.APP.CONNECT", "$SYS.ACCOUNT.APP.DISCONNECT"]);
+      assert.deepStrictEqual(events.map((e) => e.subject), ["$SYS.ACCOUNT.APP.CONNECT", "$SYS.ACCOUNT.APP.DISCONNECT"], sys.afterInfo());
       const [conn, disc] = events.map((e) => e.body);
       assert.strictEqual(conn.type, "io.nats.server.advisory.v1.client_connect");
       assert.strictEqual(disc.type, "io.nats.server.advisory.v1.client_disconnect");
