@@ -1,5 +1,5 @@
 /**
- * `natsfleet plan --live`: a local super-cluster of real nats-server processes (started with
+ * `natsfleet plan --live`: a local super-cluster of real broker processes, nats-server and ours (started with
  * `natsfleet up` on free ports), checked while whole, then with one gateway link's server
  * killed: the drift report names exactly that server and the gateway links it took down.
  * Plus the comparison itself on recorded answers, for what a healthy local run cannot show
@@ -23,12 +23,13 @@ async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out:
   return { code, out, err };
 }
 
-async function serverList(prefix: string, n: number) {
-  const ports = await freePorts(5 * n);
-  return Array.from({ length: n }, (_, i) => ({
-    name: `${prefix}-${i}`,
-    ports: { client: ports[5 * i]!, cluster: ports[5 * i + 1]!, gateway: ports[5 * i + 2]!, leafnode: ports[5 * i + 3]!, http: ports[5 * i + 4]! },
-  }));
+/** Explicit ports for every listener of the given groups, all from one freePorts call (separate calls may hand out a port twice). */
+async function serverLists(groups: Array<[string, number]>) {
+  const total = groups.reduce((n, [, k]) => n + k, 0);
+  const ports = await freePorts(5 * total);
+  let next = 0;
+  const take = () => ports[next++]!;
+  return groups.map(([prefix, n]) => Array.from({ length: n }, (_, i) => ({ name: `${prefix}-${i}`, ports: { client: take(), cluster: take(), gateway: take(), leafnode: take(), http: take() } })));
 }
 
 function pidsIn(stateDir: string): number[] {
@@ -37,7 +38,7 @@ function pidsIn(stateDir: string): number[] {
     .filter((p) => p > 0);
 }
 
-describe("natsfleet plan --live (drift) on nats-server processes", function () {
+for (const broker of ["nats-server", "natsfleet"]) describe(`natsfleet plan --live (drift) on ${broker} processes`, function () {
   this.timeout(90000);
   let dir: string;
   let stateDir: string;
@@ -48,15 +49,16 @@ describe("natsfleet plan --live (drift) on nats-server processes", function () {
     dir = tempDir("plan-live");
     stateDir = path.join(dir, "state");
     file = path.join(dir, "topology.json");
+    const [east, west, edge] = await serverLists([["east", 2], ["west", 1], ["edge", 1]]);
     const topology = {
       name: "drift",
-      broker: "nats-server",
+      broker,
       accounts: { APP: { users: [{ user: "app" }] } },
       clusters: [
-        { name: "east", target: "local", servers: await serverList("east", 2) },
-        { name: "west", target: "local", servers: await serverList("west", 1) },
+        { name: "east", target: "local", servers: east },
+        { name: "west", target: "local", servers: west },
       ],
-      leafnodes: [{ name: "edge", target: "local", hub: "east", account: "APP", servers: await serverList("edge", 1) }],
+      leafnodes: [{ name: "edge", target: "local", hub: "east", account: "APP", servers: edge }],
     };
     fs.writeFileSync(file, JSON.stringify(topology, null, 2));
     const up = await cli(dir, "up", file, "--state-dir", stateDir, "--wait");
