@@ -38,13 +38,16 @@ export function lameDuckProblems(options: KubernetesGroupOptions): string[] {
   return problems;
 }
 
-/** The file a pod reads: the rendered config and the Kubernetes settings. */
-export function podConfig(rendered: string, options: KubernetesGroupOptions): string {
+/**
+ * The file a pod reads: the rendered config and the Kubernetes settings. `pidFile` is the
+ * pod's path; tests running the result as a real process pass one of their own.
+ */
+export function podConfig(rendered: string, options: KubernetesGroupOptions, pidFile: string = POD_PATHS.pidFile): string {
   const lines = [
     "",
     "# kubernetes: the reloader and the preStop hook signal the pid in this file;",
     "# lame duck ends before the pod's termination grace period does",
-    `pid_file: "${POD_PATHS.pidFile}"`,
+    `pid_file: "${pidFile}"`,
     `lame_duck_duration: "${options.lameDuckDuration ?? K8S_DEFAULTS.lameDuckDuration}"`,
     `lame_duck_grace_period: "${options.lameDuckGracePeriod ?? K8S_DEFAULTS.lameDuckGracePeriod}"`,
     "",
