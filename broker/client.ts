@@ -88,7 +88,8 @@ export type CloseReason =
   | "TLS Handshake Error"
   | "TLS Handshake Failure"
   | "Secure Connection - TLS Required"
-  | "Maximum Account Connections Exceeded";
+  | "Maximum Account Connections Exceeded"
+  | "Credentials Revoked";
 
 export class Client implements ParserSink, Deliverer {
   readonly kind = Kind.CLIENT;

@@ -529,7 +529,7 @@ export class Server extends EventEmitter {
     configureAccountLinks(this);
     for (const c of this.clients.values()) c.parser.maxControlLine = next.maxControlLine;
     // Clients whose credentials no longer pass are disconnected.
-    if (changed.some((k) => k === "authorization" || k === "accounts" || k === "noAuthUser")) this.recheckAuth();
+    if (changed.some((k) => k === "authorization" || k === "accounts" || k === "noAuthUser" || k === "operator" || k === "resolverPreload")) this.recheckAuth();
     for (const addon of this.addons) await addon.reloaded?.(this);
     for (const k of changed) this.log.info(`Reloaded: ${k}`);
     this.log.info(`Reloaded server configuration`);

@@ -6,7 +6,7 @@
 import type { Server } from "../server";
 import type { Client, ConnectOptions } from "../client";
 import type { Account } from "../account";
-import { authenticate, AuthResult, nonceRequired, newNonce, userAccountNow } from "../auth";
+import { authenticate, AuthResult, nonceRequired, newNonce, userAccountNow, compile } from "../auth";
 import { GLOBAL_ACCOUNT } from "../account";
 import { systemEventsOf } from "../accounts/system";
 import { ClientPermissions } from "../permissions";
@@ -103,6 +103,12 @@ export function recheckClients(server: Server): void {
     const now = userAccountNow(server.opts, creds);
     if (now !== null && (now === undefined || (now || GLOBAL_ACCOUNT) !== c.account.name)) {
       c.close("Client Closed");
+      continue;
+    }
+    const trust = compile(server.opts).trust;
+    if (trust && creds.jwt && trust.revoked(creds.jwt)) {
+      c.sendErr("User Authentication Revoked");
+      c.close("Credentials Revoked");
       continue;
     }
     const r = authenticate(server.opts, creds, c.nonce);

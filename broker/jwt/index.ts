@@ -126,6 +126,20 @@ export class Trust {
     this.accounts.set(key, { publicKey: key, name: claims.name, jwt, claims, signers });
   }
 
+  /** Whether the user JWT's account (as now configured) revokes it. */
+  revoked(jwt: string): boolean {
+    let uc: ClaimsData<UserClaims>;
+    try {
+      uc = decode<UserClaims>(jwt);
+    } catch {
+      return false;
+    }
+    const acc = this.accounts.get(uc.nats?.issuer_account || uc.iss);
+    const revoked = acc?.claims.nats?.revocations ?? {};
+    const iat = uc.iat ?? 0;
+    return (revoked[uc.sub] !== undefined && revoked[uc.sub] >= iat) || (revoked["*"] !== undefined && revoked["*"] >= iat);
+  }
+
   /**
    * Authenticate a CONNECT carrying a user JWT; undefined means 'Authorization Violation'.
    * The account connection limit is the caller's to enforce (it has its own -ERR).

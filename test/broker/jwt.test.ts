@@ -13,7 +13,7 @@ import { encodeAccount, encodeActivation, encodeOperator, encodeUser, fmtCreds }
 import { connect, credsAuthenticator, StringCodec } from "nats";
 import { SERVER_KINDS, ServerKind, ServerProcess, spawnServer, natsServerBinary, stopAllServers } from "../helpers/servers";
 import { closeAllRaw } from "../helpers/raw";
-import { accepted, err, login, sleep } from "./security-helpers";
+import { accepted, err, login, reload, sleep } from "./security-helpers";
 
 interface Fixture {
   dir: string;
@@ -23,6 +23,8 @@ interface Fixture {
   other: KeyPair;
   limited: KeyPair;
   revokedUser: KeyPair;
+  acctJwt: string;
+  limits: Record<string, unknown>;
 }
 
 /** A user JWT for `acct` and the signer of the INFO nonce for its key. */
@@ -59,7 +61,7 @@ resolver_preload: {
   ${limited.getPublicKey()}: "${limitedJwt}"
 }
 `;
-  return { dir, config, op, acct, other, limited, revokedUser };
+  return { dir, config, op, acct, other, limited, revokedUser, acctJwt, limits: open.limits };
 }
 
 for (const kind of SERVER_KINDS) {
@@ -158,6 +160,22 @@ for (const kind of SERVER_KINDS) {
       first.send("PUB a 9\r\n123456789\r\n");
       await first.waitClosed();
       assert.strictEqual(first.afterInfo().replace(/PONG\r\n/g, ""), err("maximum subscriptions exceeded") + err("Maximum Payload Violation"));
+    });
+
+    it("reload with a new account JWT: a revoked user is disconnected, others stay", async () => {
+      const keep = await userJwt(fx.acct);
+      const drop = await userJwt(fx.acct);
+      const ck = await login(s.port, { jwt: keep.jwt }, keep.sign);
+      const cd = await login(s.port, { jwt: drop.jwt }, drop.sign);
+      assert.ok(accepted(ck) && accepted(cd));
+      const revoking = await encodeAccount("APP", fx.acct, { limits: fx.limits, revocations: { [drop.kp.getPublicKey()]: Math.floor(Date.now() / 1000) + 5 } } as never, { signer: fx.op });
+      fx.config = fx.config.replace(fx.acctJwt, revoking);
+      fx.acctJwt = revoking;
+      await reload(s, fx.config);
+      await cd.waitClosed();
+      assert.strictEqual(cd.afterInfo().replace(/PING\r\n/g, ""), "PONG\r\n" + err("User Authentication Revoked"));
+      await ck.sync();
+      assert.ok(!ck.closed);
     });
 
     it("a user JWT that expires while connected is disconnected with 'User Authentication Expired'", async () => {
