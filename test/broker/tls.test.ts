@@ -89,16 +89,14 @@ function plaintextSession(port: number, send?: string): Promise<{ info: string; 
 
 /**
  * A raw protocol session over TLS: read the plaintext INFO, upgrade the same socket, then
- * send `lines` (presenting `client`'s certificate, if given) and collect what comes back until `until` matches.
+ * `delayMs` later, send `lines` (presenting `client`'s certificate, if given) and collect what comes back until `until` matches.
  */
-function tlsSession(port: number, c: Certs, lines: string, until: RegExp, client?: Certs): Promise<string> {
+function tlsSession(port: number, c: Certs, lines: string, until: RegExp, client?: Certs, delayMs = 0): Promise<string> {
   return new Promise((resolve, reject) => {
     const raw = net.connect(port, "127.0.0.1");
+    raw.on("error", reject);
     let info = "";
-    const onInfo = (b: Buffer) => {
-      info += b.toString("latin1");
-      if (!info.includes("\r\n")) return;
-      raw.removeListener("data", onInfo);
+    const upgrade = () => {
       const mine = client ? { cert: fs.readFileSync(client.clientCert), key: fs.readFileSync(client.clientKey) } : {};
       const s = tls.connect({ socket: raw, ca: fs.readFileSync(c.ca), servername: "localhost", ...mine }, () => s.write(lines));
       let text = "";
@@ -119,8 +117,13 @@ function tlsSession(port: number, c: Certs, lines: string, until: RegExp, client
         reject(e);
       });
     };
+    const onInfo = (b: Buffer) => {
+      info += b.toString("latin1");
+      if (!info.includes("\r\n")) return;
+      raw.removeListener("data", onInfo);
+      setTimeout(upgrade, delayMs);
+    };
     raw.on("data", onInfo);
-    raw.on("error", reject);
   });
 }
 
@@ -272,6 +275,17 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         assert.deepStrictEqual((await closedReasons(http)).slice(before), ["TLS Handshake Failure"]);
         // Other clients are unaffected.
         const nc = await natsTls(s.port, c1);
+        open.push(nc);
+        await roundTrip(nc);
+      });
+
+      it("the auth timer starts after the TLS handshake; user/password work over TLS", async () => {
+        const s = await start(kind, `${tlsBlock(c1, "timeout: 3")}authorization { user: alice, password: secret, timeout: 0.5 }\n`);
+        // Wait past the auth timeout before the handshake: the connection must still be usable.
+        const text = await tlsSession(s.port, c1, 'CONNECT {"verbose":false,"user":"alice","pass":"secret"}\r\nPING\r\n', /PONG\r\n|-ERR/, undefined, 900);
+        assert.strictEqual(text, "PONG\r\n");
+        await expectRejected(natsTls(s.port, c1, undefined, { user: "alice", pass: "wrong" }), "wrong password over TLS", /AUTHORIZATION_VIOLATION|Authorization Violation/i);
+        const nc = await natsTls(s.port, c1, undefined, { user: "alice", pass: "secret" });
         open.push(nc);
         await roundTrip(nc);
       });
