@@ -352,6 +352,25 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         await roundTrip(nc);
       });
 
+      it("verify_and_map: mapped users bind to their accounts (no cross-account delivery)", async () => {
+        const svc = issueClientCert(CA1, "svc-client", "/CN=svc", ["DNS:svc.natsfleet.test"]);
+        const config = `${tlsBlock(c1, "verify_and_map: true")}accounts {
+  A: { users: [ {user: "client@natsfleet.test"} ] }
+  B: { users: [ {user: "svc.natsfleet.test"} ] }
+}\n`;
+        const s = await start(kind, config);
+        const a = await natsTls(s.port, c1, c1);
+        const b = await natsTls(s.port, c1, { ...c1, clientCert: svc.cert, clientKey: svc.key });
+        open.push(a, b);
+        let crossed = 0;
+        b.subscribe("acct.>", { callback: () => crossed++ });
+        await b.flush();
+        await roundTrip(a, "acct.a");
+        await roundTrip(b, "acct.b");
+        await sleep(100);
+        assert.strictEqual(crossed, 1, "B's subscriber sees only B's own message");
+      });
+
       it("verify_and_map: a certificate that maps to no user gets 'Authorization Violation'", async () => {
         const s = await start(kind, `${tlsBlock(c1, "verify_and_map: true")}authorization { users = [ {user: "CN=someone else"}, {user: "other@natsfleet.test"} ] }\n`);
         await expectRejected(natsTls(s.port, c1, c1, { user: "CN=someone else" }), "unmapped certificate", /AUTHORIZATION_VIOLATION|Authorization Violation/i);
