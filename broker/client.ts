@@ -10,7 +10,7 @@ import { isValidSubject, isValidLiteralSubject } from "./subject";
 import type { Server } from "./server";
 import type { Account } from "./account";
 import { upgradeClient } from "./tls/client";
-import { ClientPermissions, pubViolation, subViolation } from "./permissions";
+import { ClientPermissions, pubViolation, subViolation, isReservedReply, replyViolation } from "./permissions";
 import { clientGone } from "./auth/session";
 
 const CLIENT_OPS = [Op.CONNECT, Op.PUB, Op.HPUB, Op.SUB, Op.UNSUB, Op.PING, Op.PONG, Op.OK, Op.ERR, Op.INFO];
@@ -322,6 +322,11 @@ export class Client implements ParserSink, Deliverer {
     if (this.perms !== null && !this.perms.canPublish(m.subject)) {
       this.sendErr(pubViolation(m.subject));
       s.log.error(`${this.describe()} - Publish Violation - User ${JSON.stringify(this.user ?? "")}, Subject ${JSON.stringify(m.subject)}`);
+      return true;
+    }
+    // Replies the server itself hands out (service imports, JetStream acks, gateways) cannot be forged.
+    if (hasReply && isReservedReply(m.reply)) {
+      this.sendErr(replyViolation(m.reply));
       return true;
     }
     if (this.opts.verbose) this.sendOK();

@@ -223,3 +223,14 @@ export function subViolation(subject: string, queue?: string): string {
   const base = `Permissions Violation for Subscription to ${JSON.stringify(subject)}`;
   return queue === undefined ? base : `${base} using queue ${JSON.stringify(queue)}`;
 }
+
+export function replyViolation(reply: string): string {
+  return `Permissions Violation for Publish with Reply of ${JSON.stringify(reply)}`;
+}
+
+/** Reply prefixes only the server assigns: service import replies, JetStream acks, gateway replies. */
+export function isReservedReply(reply: string): boolean {
+  const c = reply.charCodeAt(0);
+  if (c === 95 /* _ */) return (reply.length > 4 && reply.startsWith("_R_.")) || (reply.length > 5 && reply.startsWith("_GR_."));
+  return c === 36 /* $ */ && reply.length > 8 && reply.startsWith("$JS.ACK.");
+}

@@ -58,6 +58,23 @@ for (const kind of SERVER_KINDS) {
       assert.strictEqual(admin.afterInfo().replace(/PONG\r\n/g, ""), "MSG foo.ok 1 2\r\nhi\r\n");
     });
 
+    it("reserved reply subjects (_R_., $JS.ACK., _GR_.) cannot be used by clients", async () => {
+      const admin = await user("admin", "x");
+      admin.send("SUB > 1\r\n");
+      await admin.sync();
+      const c = await user("admin", "x");
+      c.send("PUB a _R_.x.y 1\r\n1\r\nPUB a $JS.ACK.s.c 1\r\n2\r\nPUB a _GR_.c.s.r 1\r\n3\r\nPUB a _R_ 1\r\n4\r\nPUB a _INBOX.x 1\r\n5\r\n");
+      assert.strictEqual(
+        await c.sync(),
+        err('Permissions Violation for Publish with Reply of "_R_.x.y"') +
+          err('Permissions Violation for Publish with Reply of "$JS.ACK.s.c"') +
+          err('Permissions Violation for Publish with Reply of "_GR_.c.s.r"') +
+          "PONG\r\n",
+      );
+      await admin.waitFor("_INBOX.x", 3000, false);
+      assert.strictEqual((await admin.sync()).replace(/PONG\r\n/g, ""), "MSG a 1 _R_ 1\r\n4\r\nMSG a 1 _INBOX.x 1\r\n5\r\n");
+    });
+
     it("subscribe allow/deny, wildcard coverage and queue entries", async () => {
       const a = await user("alice", "a");
       a.send(
