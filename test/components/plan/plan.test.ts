@@ -143,6 +143,24 @@ describe("natsfleet plan: per-server rules", () => {
     assert.deepEqual(ns.reasons, ["nats-server cannot reload gateway changes"]);
   });
 
+  it("nats-server restarts for a hub's new leaf user and a new system account; our broker reloads", () => {
+    const hub = (broker: string, leaves: string[]) => ({
+      name: "h",
+      broker,
+      clusters: [
+        { name: "a", target: "local", ports: { client: 23000, gateway: 23200, leafnode: 23300, http: 23400 } },
+        { name: "b", target: "local", ports: { client: 23010, gateway: 23210, leafnode: 23310, http: 23410 } },
+      ],
+      leafnodes: leaves.map((l, i) => ({ name: l, target: "local", hub: "a", ports: { client: 23050 + i, http: 23450 + i } })),
+    });
+    const ns = impacts(hub("nats-server", ["l1"]), hub("nats-server", ["l1", "l2"]));
+    assert.deepEqual([ns["a-0"]!.action, ns["a-0"]!.reasons], ["restart", ["nats-server cannot reload leafnode changes"]]);
+    assert.equal(impacts(hub("natsfleet", ["l1"]), hub("natsfleet", ["l1", "l2"]))["a-0"]!.action, "reload");
+    // gateways plus a first leaf node bring in the system account
+    const sys = impacts(hub("nats-server", []), hub("nats-server", ["l1"]))["b-0"]!;
+    assert.deepEqual([sys.action, sys.reasons], ["restart", ["nats-server cannot reload the system account"]]);
+  });
+
   it("ports, host and broker changes restart; user changes reload", () => {
     const moved = { ...base, clusters: [{ ...base.clusters[0], ports: { ...base.clusters[0]!.ports, client: 21000 } }, base.clusters[1]] };
     assert.deepEqual(impacts(base, moved)["a-1"]!.reasons, ["client port 20001 -> 21001"]);
