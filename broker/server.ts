@@ -500,6 +500,8 @@ export class Server extends EventEmitter {
     const extra: Record<string, unknown> = { client_id: c.cid, client_ip: c.ip };
     const nonce = nonceFor(this, c);
     if (nonce) extra.nonce = nonce;
+    // A cluster member names its cluster, as nats-server does (the name in use, set by routes).
+    if (this.opts.cluster?.name && this.opts.cluster.port !== 0) extra.cluster = this.opts.cluster.name;
     if (this.connectURLs.length > 0 && !this.opts.noAdvertise && !this.opts.cluster?.noAdvertise) extra.connect_urls = this.connectURLs;
     if (asyncUpdate && this.lameDuck) extra.ldm = true;
     return this.infoLine(extra);
