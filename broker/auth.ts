@@ -125,12 +125,12 @@ function granted(e: UserEntry, name: string | undefined): AuthResult {
 
 /**
  * Check a CONNECT's credentials against `opts`; undefined means 'Authorization Violation'.
- * `nonce` is the one sent in this connection's INFO.
+ * `nonce` is the one sent in this connection's INFO; `ip` the client's address (JWT `src`).
  */
-export function authenticate(opts: ServerOptions, c: ConnectOptions, nonce?: string): AuthResult | undefined {
+export function authenticate(opts: ServerOptions, c: ConnectOptions, nonce?: string, ip?: string): AuthResult | undefined {
   const ca = compile(opts);
   if (!ca.required) return {};
-  if (ca.trust) return ca.trust.authenticate(c, nonce);
+  if (ca.trust) return ca.trust.authenticate(c, nonce, ip);
   if (ca.nkeys.size > 0 && c.nkey) {
     const e = ca.nkeys.get(c.nkey);
     if (!e || !typeAllowed(e.config)) return undefined;

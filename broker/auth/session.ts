@@ -36,7 +36,7 @@ function connectionsOf(server: Server, acc: Account, except: Client): number {
  * account over its connection limit is told so here and closed.
  */
 export function authenticateClient(server: Server, c: Client, o: ConnectOptions): Account | undefined {
-  const r = authenticate(server.opts, o, c.nonce);
+  const r = authenticate(server.opts, o, c.nonce, c.ip);
   if (!r) return undefined;
   const acc = r.account ? server.account(r.account) : server.globalAccount;
   if (r.jwt && r.jwt.maxConnections >= 0 && connectionsOf(server, acc, c) >= r.jwt.maxConnections) {
@@ -111,7 +111,7 @@ export function recheckClients(server: Server): void {
       c.close("Credentials Revoked");
       continue;
     }
-    const r = authenticate(server.opts, creds, c.nonce);
+    const r = authenticate(server.opts, creds, c.nonce, c.ip);
     if (!r) {
       c.authViolation();
       continue;

@@ -5,6 +5,7 @@
  * decoded with @nats-io/jwt (which verifies the JWT signature) and @nats-io/nkeys.
  */
 import * as fs from "fs";
+import * as net from "net";
 import { decode } from "@nats-io/jwt";
 import type { ClaimsData, Account as AccountClaims, User as UserClaims } from "@nats-io/jwt";
 import type { ServerOptions, Permissions } from "../options";
@@ -91,6 +92,27 @@ function jwtPermissions(u: Partial<UserClaims>): Permissions | undefined {
   return any ? p : undefined;
 }
 
+/** The user JWT's `src` CIDR list admits the client's address (an empty list admits all). */
+function sourceAllowed(src: string[] | string | undefined, ip: string | undefined): boolean {
+  const list = typeof src === "string" ? src.split(",").map((x) => x.trim()).filter(Boolean) : src ?? [];
+  if (list.length === 0) return true;
+  if (!ip || net.isIP(ip) === 0) return false;
+  const family = net.isIP(ip) === 6 ? "ipv6" : "ipv4";
+  for (const cidr of list) {
+    const m = /^(.*)\/(\d+)$/.exec(cidr);
+    const addr = m ? m[1] : cidr;
+    const kind = net.isIP(addr);
+    // An invalid entry fails the whole check, as nats-server does.
+    if (kind === 0) return false;
+    const bl = new net.BlockList();
+    const t = kind === 6 ? "ipv6" : "ipv4";
+    if (m) bl.addSubnet(addr, Number(m[2]), t);
+    else bl.addAddress(addr, t);
+    if (t === family && bl.check(ip, family)) return true;
+  }
+  return false;
+}
+
 /** The operator(s) and the accounts they vouch for. */
 export class Trust {
   readonly operatorKeys = new Set<string>();
@@ -144,7 +166,7 @@ export class Trust {
    * Authenticate a CONNECT carrying a user JWT; undefined means 'Authorization Violation'.
    * The account connection limit is the caller's to enforce (it has its own -ERR).
    */
-  authenticate(c: ConnectOptions, nonce: string | undefined): AuthResult | undefined {
+  authenticate(c: ConnectOptions, nonce: string | undefined, ip?: string): AuthResult | undefined {
     if (!c.jwt) return undefined;
     let uc: ClaimsData<UserClaims>;
     try {
@@ -170,6 +192,7 @@ export class Trust {
     const revoked = acc.claims.nats?.revocations ?? {};
     const iat = uc.iat ?? 0;
     if ((revoked[uc.sub] !== undefined && revoked[uc.sub] >= iat) || (revoked["*"] !== undefined && revoked["*"] >= iat)) return undefined;
+    if (!sourceAllowed(u.src, ip)) return undefined;
     const al = acc.claims.nats?.limits ?? {};
     const grant: JwtGrant = {
       userExpires: uc.exp ? uc.exp * 1000 : undefined,

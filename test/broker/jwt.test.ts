@@ -125,6 +125,16 @@ for (const kind of SERVER_KINDS) {
       await ok.sync();
     });
 
+    it("a user JWT's src CIDRs limit where it may connect from", async () => {
+      const local = await userJwt(fx.acct, { src: ["127.0.0.0/8"] } as never);
+      const ok = await login(s.port, { jwt: local.jwt }, local.sign);
+      assert.ok(accepted(ok), ok.afterInfo());
+      const remote = await userJwt(fx.acct, { src: ["10.0.0.0/8", "192.168.0.0/16"] } as never);
+      const bad = await login(s.port, { jwt: remote.jwt }, remote.sign);
+      await bad.waitClosed();
+      assert.strictEqual(bad.afterInfo(), err("Authorization Violation"));
+    });
+
     it("user permissions from the JWT give the exact -ERR texts", async () => {
       const u = await userJwt(fx.acct, { pub: { allow: ["ok.>"], deny: [] }, sub: { allow: [], deny: ["secret"] } });
       const c = await login(s.port, { jwt: u.jwt }, u.sign);
