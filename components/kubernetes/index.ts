@@ -4,3 +4,4 @@ export type { KubernetesTargetOptions, KubernetesGroupOptions, Resources, Storag
 export { K8S_DEFAULTS } from "./options";
 export { groupNames, podDns, k8sName } from "./names";
 export { RELOADER_SCRIPT, POD_PATHS } from "./reloader";
+export { kubernetesOptionsFromConfig, kubernetesTargetFromStack } from "./stack-config";

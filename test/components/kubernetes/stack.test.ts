@@ -1,0 +1,64 @@
+/**
+ * stacks/Pulumi.k8s.yaml through the program under mocks (the target built from stack config
+ * as the program's registry builds it), and `natsfleet:kubernetes` checking.
+ */
+import { strict as assert } from "assert";
+import * as path from "path";
+import { resolve, settle } from "../mocks";
+import { CONFIGMAP, K8S_PROVIDER, NAMESPACE, PDB, SECRET, SERVICE, STS, installK8sMocks } from "./k8s-mocks";
+import { program } from "../../../components/program";
+import { readDeclaration } from "../../../components/topology/load";
+import { kubernetesOptionsFromConfig, kubernetesTargetFromStack } from "../../../components/kubernetes/stack-config";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+describe("k8s stack (stacks/Pulumi.k8s.yaml) under mocks", function () {
+  this.timeout(60000);
+
+  it("one 3-server cluster on the current context: the objects, configs and outputs", async () => {
+    const decl = readDeclaration(path.join(ROOT, "stacks", "Pulumi.k8s.yaml")).declaration;
+    const reg = await installK8sMocks("k8s", {
+      "natsfleet:topology": JSON.stringify(decl),
+      "natsfleet:kubernetes": JSON.stringify({ labels: { team: "messaging" } }),
+    });
+    const out = program({ targets: { kubernetes: kubernetesTargetFromStack() } });
+    const urls = await resolve(out.clientUrls);
+    await settle(reg);
+    assert.deepEqual(urls, { nats: [0, 1, 2].map((i) => `nats://nats-${i}.nats-headless.natsfleet.svc.cluster.local:4222`) });
+    const count = (t: string) => reg.filter((r) => r.type === t).length;
+    assert.deepEqual(
+      [K8S_PROVIDER, NAMESPACE, STS, SERVICE, PDB, SECRET, CONFIGMAP].map((t) => `${t.split(":").pop()}=${count(t)}`),
+      ["kubernetes=1", "Namespace=1", "StatefulSet=1", "Service=2", "PodDisruptionBudget=1", "Secret=1", "ConfigMap=2"],
+    );
+    const provider = reg.find((r) => r.type === K8S_PROVIDER)!;
+    assert.equal(provider.inputs.context, undefined, "the current kube context");
+    const sts = reg.find((r) => r.type === STS)!.inputs;
+    assert.equal(sts.spec.replicas, 3);
+    assert.equal(sts.metadata.namespace, "natsfleet");
+    assert.equal(sts.spec.template.metadata.labels.team, "messaging");
+    const files = reg.find((r) => r.type === SECRET)!.inputs.stringData;
+    assert.ok(SECRET_SIG in files, "configs are secret");
+    const conf = files.value["nats-0.conf"] as string;
+    assert.match(conf, /nats-route:\/\/route:[^@]+@nats-1\.nats-headless\.natsfleet\.svc\.cluster\.local:6222/);
+    assert.ok(!/gateway \{/.test(conf), "one cluster: no gateway block");
+    assert.equal(reg.filter((r) => r.type === SERVICE && r.inputs.spec.type === "LoadBalancer").length, 0, "nothing exposed outside the Kubernetes cluster");
+    assert.deepEqual(Object.keys(await resolve(out.userPasswords)), ["APP/app"]);
+  });
+
+  it("natsfleet:kubernetes: typos and bad values are named with their path", () => {
+    assert.deepEqual(kubernetesOptionsFromConfig(undefined), {});
+    assert.deepEqual(kubernetesOptionsFromConfig({ allowedCidrs: ["10.0.0.0/8"], groups: { east: { nodeImage: "node:22-alpine" } } }), {
+      allowedCidrs: ["10.0.0.0/8"],
+      groups: { east: { nodeImage: "node:22-alpine" } },
+    });
+    assert.throws(
+      () => kubernetesOptionsFromConfig({ allowedCidr: ["10.0.0.0/8"], lameDuckDuration: "30", groups: { east: { storage: {} } } }),
+      (e: Error) =>
+        /^stack config natsfleet:kubernetes is not valid:/.test(e.message) &&
+        e.message.includes("natsfleet:kubernetes.allowedCidr: unknown field") &&
+        e.message.includes("natsfleet:kubernetes.lameDuckDuration: must be a duration such as 30s or 1m30s") &&
+        e.message.includes("natsfleet:kubernetes.groups.east.storage.size:"),
+    );
+  });
+});
