@@ -127,6 +127,26 @@ function tlsSession(port: number, c: Certs, lines: string, until: RegExp, client
   });
 }
 
+/** A raw TLS client subscribed to `subject` that then stops reading (its socket is paused). */
+function stalledTlsSubscriber(port: number, c: Certs, subject: string): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect(port, "127.0.0.1");
+    raw.on("error", reject);
+    raw.once("data", () => {
+      const s = tls.connect({ socket: raw, ca: fs.readFileSync(c.ca), servername: "localhost" }, () => {
+        s.write(`CONNECT {"verbose":false}\r\nSUB ${subject} 1\r\nPING\r\n`);
+      });
+      s.on("error", () => {
+        /* reset once the server cuts it off */
+      });
+      s.once("data", () => {
+        s.pause();
+        resolve(s);
+      });
+    });
+  });
+}
+
 /** Connect a nats v2 client over TLS; `client` adds a client certificate. */
 function natsTls(port: number, c: Certs, client?: Certs, extra: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
   const t: Record<string, string> = { caFile: c.ca };
@@ -247,6 +267,27 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         assert.ok(row, JSON.stringify(connz));
         assert.match(String(row.tls_version), /^1\.[23]$/);
         assert.ok(String(row.tls_cipher_suite ?? "").length > 0, JSON.stringify(row));
+      });
+
+      it("a TLS subscriber that stops reading becomes a slow consumer; the publisher is unaffected", async () => {
+        const http = await freePort();
+        const s = await start(kind, `http: "127.0.0.1:${http}"\nmax_payload: 65536\nmax_pending: 262144\nwrite_deadline: "2s"\n${tlsBlock(c1)}`);
+        const stuck = await stalledTlsSubscriber(s.port, c1, "flood");
+        const pub = await natsTls(s.port, c1);
+        open.push(pub);
+        const payload = Buffer.alloc(8192, 120);
+        const deadline = Date.now() + 10000;
+        let reasons: string[] = [];
+        while (Date.now() < deadline) {
+          for (let i = 0; i < 200; i++) pub.publish("flood", payload);
+          await pub.flush();
+          reasons = await closedReasons(http);
+          if (reasons.some((r) => r.startsWith("Slow Consumer"))) break;
+          await sleep(20);
+        }
+        stuck.destroy();
+        assert.ok(reasons.some((r) => /^Slow Consumer \((Pending Bytes|Write Deadline)\)$/.test(r)), JSON.stringify(reasons));
+        await roundTrip(pub);
       });
 
       it("plaintext protocol after INFO closes at once with 'TLS Handshake Failure' and no -ERR", async () => {
