@@ -24,6 +24,8 @@ const SUPER = "natsfleet:index:SuperCluster";
 const CLUSTER = "natsfleet:index:Cluster";
 const LEAF = "natsfleet:index:LeafNode";
 const SERVER = "pulumi-nodejs:dynamic:LocalServer";
+/** The topology record (issue 7), asserted in test/components/plan/topology-resource.test.ts. */
+const TOPOLOGY = "pulumi-nodejs:dynamic:Topology";
 /** How a secret input reaches the mock monitor. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -33,7 +35,9 @@ function stackDeclaration(stack: string): Record<string, any> {
 
 /** The graph as comparable rows: type, name, custom, and inputs without the provider's code. */
 function rows(reg: Registered[]) {
+  assert.equal(reg.filter((r) => r.type === TOPOLOGY).length, 1, "one topology record");
   return reg
+    .filter((r) => r.type !== TOPOLOGY)
     .map((r) => {
       const { __provider, ...inputs } = r.inputs;
       return { type: r.type, name: r.name, custom: r.custom, inputs, hasProvider: typeof __provider === "string" && __provider.includes("ensureServer") };
@@ -258,7 +262,7 @@ describe("Pulumi program under mocks", function () {
     const preview = await installMocks("local-super", config, true);
     program();
     await settle(preview, 100);
-    assert.equal(preview.length, 20);
+    assert.equal(preview.length, 21);
     assert.deepEqual(names(preview), names(up));
   });
 
@@ -318,6 +322,6 @@ describe("Pulumi program under mocks", function () {
       serverNames: ["dev-0"],
       userPasswords: {},
     });
-    assert.deepEqual(types, [CLUSTER, SUPER, SERVER].sort());
+    assert.deepEqual(types, [CLUSTER, SUPER, SERVER, TOPOLOGY].sort());
   });
 });
