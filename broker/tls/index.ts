@@ -9,6 +9,7 @@
  * handler; OpenSSL merely insists that some certificate is sent), so `acceptTls` checks the
  * verification result itself and refuses a certificate from an unknown CA.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as tls from "tls";
@@ -85,6 +86,21 @@ function verifyFailure(s: tls.TLSSocket): string | null {
   return null;
 }
 
+/** SHA-256 (hex) of the peer certificate's SubjectPublicKeyInfo, as `pinned_certs` lists them. */
+export function peerKeyId(s: tls.TLSSocket): string | undefined {
+  const cert = s.getPeerX509Certificate();
+  if (!cert) return undefined;
+  return createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" })).digest("hex");
+}
+
+/** With `pinned_certs`, the peer's key must be one of them (checked after chain verification). */
+function pinFailure(s: tls.TLSSocket, t: LoadedTls): string | null {
+  const pins = t.opts.pinnedCerts;
+  if (!pins || pins.length === 0) return null;
+  const id = peerKeyId(s);
+  return id !== undefined && pins.includes(id) ? null : `certificate not pinned${id ? ` (key id ${id})` : ""}`;
+}
+
 function settle(s: tls.TLSSocket, raw: net.Socket, event: "secure" | "secureConnect", timeoutMs: number, check?: () => string | null): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     let done = false;
@@ -126,7 +142,7 @@ export function acceptTls(raw: net.Socket, t: LoadedTls): Promise<tls.TLSSocket>
     requestCert: t.verify,
     rejectUnauthorized: t.verify,
   });
-  return settle(s, raw, "secure", t.timeoutMs, t.verify ? () => verifyFailure(s) : undefined);
+  return settle(s, raw, "secure", t.timeoutMs, () => (t.verify ? verifyFailure(s) : null) ?? pinFailure(s, t));
 }
 
 /** Dialling side: present our certificate; verify the server's for `host` unless `insecure`. */
@@ -140,7 +156,7 @@ export function dialTls(raw: net.Socket, host: string, t: LoadedTls): Promise<tl
     servername: net.isIP(host) ? undefined : host,
     rejectUnauthorized: t.opts.insecure !== true,
   });
-  return settle(s, raw, "secureConnect", t.timeoutMs);
+  return settle(s, raw, "secureConnect", t.timeoutMs, () => pinFailure(s, t));
 }
 
 /** INFO fields for a TLS listener (nats-server: tls_required, and tls_verify when verifying). */

@@ -6,6 +6,7 @@
  * dropping connections; the --tls flags. Certificates are made by openssl at test time.
  */
 import * as assert from "assert";
+import { createHash, X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -347,6 +348,22 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         await expectRejected(natsTls(s.port, c1), "no client certificate");
         // A certificate issued by a CA the server does not know.
         await expectRejected(natsTls(s.port, c1, c2), "client certificate from another CA");
+        const nc = await natsTls(s.port, c1, c1);
+        open.push(nc);
+        await roundTrip(nc);
+      });
+
+      it("pinned_certs: only a client key listed by its SPKI SHA-256 gets in", async () => {
+        const other = issueClientCert(CA1, "unpinned-client", "/CN=unpinned");
+        const pin = createHash("sha256")
+          .update(new X509Certificate(fs.readFileSync(c1.clientCert)).publicKey.export({ type: "spki", format: "der" }))
+          .digest("hex");
+        const http = await freePort();
+        const s = await start(kind, `http: "127.0.0.1:${http}"\n${tlsBlock(c1, `verify: true\n  pinned_certs: ["${pin}"]`)}`);
+        const before = (await closedReasons(http)).length;
+        await expectRejected(natsTls(s.port, c1, { ...c1, clientCert: other.cert, clientKey: other.key }), "valid but unpinned certificate");
+        await sleep(100);
+        assert.deepStrictEqual((await closedReasons(http)).slice(before), ["TLS Handshake Failure"]);
         const nc = await natsTls(s.port, c1, c1);
         open.push(nc);
         await roundTrip(nc);
