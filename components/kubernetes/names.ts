@@ -31,6 +31,8 @@ export interface GroupNames {
   external: string;
   /** Secret holding one rendered config per pod. */
   config: string;
+  /** Secret holding every pod's certificate and key, and the CA. */
+  tls: string;
   /** ConfigMap holding the reloader script. */
   scripts: string;
   /** ConfigMap holding the natsfleet bundle. */
@@ -47,6 +49,7 @@ export function groupNames(groupName: string): GroupNames {
     client: sts,
     external: `${sts}-external`,
     config: `${sts}-config`,
+    tls: `${sts}-tls`,
     scripts: `${sts}-scripts`,
     broker: `${sts}-broker`,
     pdb: sts,

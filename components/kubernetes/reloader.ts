@@ -17,6 +17,8 @@ export const POD_PATHS = {
   scriptsDir: "/etc/nats/scripts",
   /** ConfigMap volume with the natsfleet bundle. */
   brokerDir: "/opt/natsfleet",
+  /** Secret volume with the group's certificates: `<pod>.crt`, `<pod>.key`, `ca.crt`. */
+  tlsDir: "/etc/nats/tls",
   /** emptyDir shared by broker and reloader. */
   pidDir: "/var/run/nats",
   pidFile: "/var/run/nats/nats.pid",
@@ -26,7 +28,8 @@ export const POD_PATHS = {
 export const RELOADER_FILE = "reloader.js";
 
 /**
- * Environment: CONFIG_FILE (file to watch), PID_FILE (broker pid), POLL_MS (interval).
+ * Environment: CONFIG_FILE (file to watch), WATCH_EXTRA (more files, ':'-separated: rotated
+ * certificates), PID_FILE (broker pid), POLL_MS (interval).
  * Logs one line per reload and per problem; never exits on a problem (the broker may be
  * starting or restarting), only on SIGTERM.
  */
@@ -35,6 +38,7 @@ export const RELOADER_SCRIPT = `"use strict";
 const fs = require("fs");
 const crypto = require("crypto");
 const conf = process.env.CONFIG_FILE;
+const watched = [conf].concat((process.env.WATCH_EXTRA || "").split(":").filter(Boolean));
 const pidFile = process.env.PID_FILE;
 const every = Number(process.env.POLL_MS || 2000);
 if (!conf || !pidFile) {
@@ -42,11 +46,13 @@ if (!conf || !pidFile) {
   process.exit(2);
 }
 function digest() {
+  const h = crypto.createHash("sha256");
   try {
-    return crypto.createHash("sha256").update(fs.readFileSync(conf)).digest("hex");
+    for (const f of watched) h.update(f + "\\0").update(fs.readFileSync(f)).update("\\0");
   } catch (e) {
     return undefined;
   }
+  return h.digest("hex");
 }
 function brokerPid() {
   const text = fs.readFileSync(pidFile, "utf8").trim();
@@ -55,7 +61,7 @@ function brokerPid() {
 }
 let last = digest();
 let lastProblem = "";
-console.log("reloader: watching " + conf + " every " + every + " ms");
+console.log("reloader: watching " + watched.join(", ") + " every " + every + " ms");
 const timer = setInterval(() => {
   const now = digest();
   if (now === undefined || now === last) return;
@@ -64,7 +70,7 @@ const timer = setInterval(() => {
     process.kill(pid, "SIGHUP");
     last = now;
     lastProblem = "";
-    console.log("reloader: " + conf + " changed (sha256 " + now.slice(0, 12) + "), sent SIGHUP to " + pid);
+    console.log("reloader: " + watched.join(", ") + " changed (sha256 " + now.slice(0, 12) + "), sent SIGHUP to " + pid);
   } catch (e) {
     // keep \`last\` so the next tick retries; log a problem once, not every tick
     const problem = String(e && e.message ? e.message : e);

@@ -32,7 +32,12 @@ export interface GroupSpec {
   /** The group's `kubernetes.storageClass`, used when storage is on and names none. */
   storageClass?: string;
   broker: BrokerProcess;
+  /** Mount the TLS Secret and have the reloader watch the pod's certificate files. */
+  tls?: boolean;
 }
+
+/** The pod's certificate files, as the reloader watches them (`$(POD_NAME)` expanded by the kubelet). */
+const TLS_WATCH = ["$(POD_NAME).crt", "$(POD_NAME).key", "ca.crt"].map((f) => `${POD_PATHS.tlsDir}/${f}`).join(":");
 
 /** Port names used by containers and Services (`targetPort` refers to them). */
 export const PORT_NAMES: Readonly<Record<Listener, string>> = {
@@ -147,6 +152,7 @@ function brokerContainer(g: GroupSpec): core.v1.Container {
     if (g.broker.bundleVolume.compressed) mounts.push({ name: "unpacked", mountPath: BUNDLE_UNPACK_DIR });
   }
   if (o.storage) mounts.push({ name: "data", mountPath: o.storage.mountPath ?? K8S_DEFAULTS.storageMountPath });
+  if (g.tls) mounts.push({ name: "tls", mountPath: POD_PATHS.tlsDir, readOnly: true });
   const c: core.v1.Container = {
     name: "nats",
     image: g.broker.image,
@@ -179,11 +185,13 @@ function reloaderContainer(g: GroupSpec): core.v1.Container {
       { name: "CONFIG_FILE", value: `${POD_PATHS.configDir}/$(POD_NAME).conf` },
       { name: "PID_FILE", value: POD_PATHS.pidFile },
       { name: "POLL_MS", value: String(o.reloadPollMs ?? K8S_DEFAULTS.reloadPollMs) },
+      ...(g.tls ? [{ name: "WATCH_EXTRA", value: TLS_WATCH }] : []),
     ],
     volumeMounts: [
       { name: "config", mountPath: POD_PATHS.configDir, readOnly: true },
       { name: "scripts", mountPath: POD_PATHS.scriptsDir, readOnly: true },
       { name: "pid", mountPath: POD_PATHS.pidDir },
+      ...(g.tls ? [{ name: "tls", mountPath: POD_PATHS.tlsDir, readOnly: true }] : []),
     ],
     resources: o.reloaderResources ?? K8S_DEFAULTS.reloaderResources,
   };
@@ -197,6 +205,7 @@ function volumes(g: GroupSpec): core.v1.Volume[] {
     { name: "scripts", configMap: { name: g.names.scripts } },
     { name: "pid", emptyDir: {} },
   ];
+  if (g.tls) v.push({ name: "tls", secret: { secretName: g.names.tls } });
   if (g.broker.bundleVolume) {
     v.push({ name: "broker", configMap: { name: g.broker.bundleVolume.configMap } });
     if (g.broker.bundleVolume.compressed) v.push({ name: "unpacked", emptyDir: {} });

@@ -198,6 +198,24 @@ describe("Kubernetes pod, run as local processes", function () {
     assert.equal(target.output().split("HUP").length - 1, 1, "one change, one signal");
   });
 
+  it("reloader: a rotated certificate (WATCH_EXTRA) triggers a reload too", async () => {
+    const podDir = path.join(dir, "extra");
+    const secret = new MountedSecret(path.join(podDir, "config"));
+    secret.write({ "p.conf": "a: 1\n" });
+    const certs = new MountedSecret(path.join(podDir, "tls"));
+    certs.write({ "p.crt": "one", "ca.crt": "ca" });
+    const target = track(start(process.execPath, ["-e", "process.on('SIGHUP',()=>console.log('HUP'));setInterval(()=>{},1000)"]));
+    const pidFile = path.join(podDir, "nats.pid");
+    fs.writeFileSync(pidFile, `${target.child.pid}\n`);
+    const script = path.join(podDir, "reloader.js");
+    fs.writeFileSync(script, RELOADER_SCRIPT);
+    const extra = ["p.crt", "ca.crt"].map((f) => path.join(certs.dir, f)).join(":");
+    const reloader = track(start(process.execPath, [script], { CONFIG_FILE: path.join(secret.dir, "p.conf"), WATCH_EXTRA: extra, PID_FILE: pidFile, POLL_MS: "30" }));
+    await waitFor("reloader start", () => reloader.output().includes("watching"));
+    certs.write({ "p.crt": "two", "ca.crt": "ca" });
+    await waitFor("SIGHUP after rotation", () => target.output().includes("HUP"));
+  });
+
   it("reloader: refuses to start without its environment", () => {
     const script = path.join(dir, "reloader-env.js");
     fs.writeFileSync(script, RELOADER_SCRIPT);
