@@ -57,6 +57,8 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
   private running = false;
   private ownURLs: string[] = [];
   private tls: RouteTls | null = null;
+  /** A peer has advertised client URLs since routing started (connect_urls go out from then on). */
+  private peerURLsSeen = false;
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
@@ -143,7 +145,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
    */
   lameDuck(server: Server): void {
     if (!this.running) return;
-    const line = `INFO ${JSON.stringify({ ...routeInfo(server, this.identity(), false), ldm: true })} \r\n`;
+    const line = `INFO ${JSON.stringify(routeInfo(server, this.identity(), { lameDuck: true }))} \r\n`;
     for (const r of this.routes.values()) r.sendProto(line);
     this.ownURLs = [];
     const others = this.cluster?.noAdvertise ? [] : mergeURLs([...this.routes.values()].map((r) => r.connectURLs));
@@ -171,6 +173,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
     await closing;
     this.server.clusterPort = undefined;
     this.ownURLs = [];
+    this.peerURLsSeen = false;
     this.server.setConnectURLs([]);
   }
 
@@ -207,7 +210,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
   // ---- RouteManager ---------------------------------------------------------------------------
 
   routeInfoJSON(): string {
-    return JSON.stringify(routeInfo(this.server, this.identity(), true));
+    return JSON.stringify(routeInfo(this.server, this.identity(), { nonce: true }));
   }
 
   connectJSON(url: RouteURL): string {
@@ -437,11 +440,14 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
     setPeerLeafnodeURLs(this.server, mergeURLs([...this.routes.values()].map((r) => r.leafnodeURLs)));
   }
 
+  /**
+   * Clients see connect_urls once a peer contributed URLs (as nats-server: a lone member sends
+   * none), then this server's own first and every peer's after them.
+   */
   private updateConnectURLs(): void {
     if (!this.running) return;
-    const noAdvertise = this.cluster?.noAdvertise === true;
-    const lists: string[][] = [this.ownURLs];
-    if (!noAdvertise) for (const r of this.routes.values()) lists.push(r.connectURLs);
-    this.server.setConnectURLs(mergeURLs(lists));
+    const peers = this.cluster?.noAdvertise === true ? [] : mergeURLs([...this.routes.values()].map((r) => r.connectURLs));
+    if (peers.some((u) => !this.ownURLs.includes(u))) this.peerURLsSeen = true;
+    this.server.setConnectURLs(this.peerURLsSeen ? mergeURLs([this.ownURLs, peers]) : []);
   }
 }

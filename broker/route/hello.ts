@@ -21,8 +21,11 @@ export interface RouteIdentity {
   authRequired: boolean;
 }
 
-/** Route INFO fields; `nonce` only on the first INFO of a connection (not on updates). */
-export function routeInfo(s: Server, id: RouteIdentity, withNonce: boolean): Record<string, unknown> {
+/**
+ * Route INFO fields: `nonce` only on the first INFO of a connection, `ldm` on the update that
+ * announces lame-duck mode.
+ */
+export function routeInfo(s: Server, id: RouteIdentity, opts: { nonce?: boolean; lameDuck?: boolean }): Record<string, unknown> {
   const c = id.cluster;
   const info: Record<string, unknown> = {
     server_id: s.id,
@@ -47,20 +50,22 @@ export function routeInfo(s: Server, id: RouteIdentity, withNonce: boolean): Rec
   if (id.authRequired) info.auth_required = true;
   if (c.tls) info.tls_required = true;
   info.max_payload = s.opts.maxPayload;
-  if (withNonce) info.nonce = randomBytes(11).toString("base64url");
+  // Field order as nats-server marshals its Info struct.
+  if (ip) info.ip = ip;
+  if (opts.nonce) info.nonce = randomBytes(11).toString("base64url");
   info.cluster = id.name;
   if (id.dynamic) info.cluster_dynamic = true;
-  if (ip) info.ip = ip;
   info.connect_urls = id.clientURLs;
-  const leafURL = ownLeafnodeURL(s);
-  if (leafURL) info.leafnode_urls = [leafURL];
-  const gw = gatewayHooks(s);
-  if (gw?.url) info.gateway_url = gw.url;
-  info.lnoc = true;
+  if (opts.lameDuck) info.ldm = true;
   if (c.permissions?.import || c.permissions?.export) {
     info.import = c.permissions.import;
     info.export = c.permissions.export;
   }
+  info.lnoc = true;
+  const gw = gatewayHooks(s);
+  if (gw?.url) info.gateway_url = gw.url;
+  const leafURL = ownLeafnodeURL(s);
+  if (leafURL) info.leafnode_urls = [leafURL];
   return info;
 }
 

@@ -279,18 +279,26 @@ describe("routes (cluster)", function () {
     });
   }
 
-  it("clients get the cluster's client URLs in INFO and an async INFO when a member joins", async () => {
-    const s1 = await startMember("natsfleet", { name: "S1", cluster: "C1" });
-    const raw = await RawClient.open(s1.ports.client);
-    assert.deepStrictEqual(raw.info().connect_urls, [`127.0.0.1:${s1.ports.client}`]);
-    raw.send('CONNECT {"verbose":false,"protocol":1}\r\nPING\r\n');
-    await raw.waitFor("PONG\r\n");
-    const s2 = await startMember("nats-server", { name: "N2", cluster: "C1", routes: [s1.routeURL] });
-    await waitForMesh([s1, s2]);
-    const text = await raw.waitFor(/\r\nINFO \{.*"connect_urls":\["127\.0\.0\.1:\d+","127\.0\.0\.1:\d+"\].*\r\n/, 5000);
-    const info = JSON.parse(/\r\nINFO (\{.*\}) ?\r\n/.exec(text)![1]);
-    assert.deepStrictEqual(info.connect_urls, [`127.0.0.1:${s1.ports.client}`, `127.0.0.1:${s2.ports.client}`], "this server first");
-  });
+  for (const kind of ["natsfleet", "nats-server"] as const) {
+    it(`clients get connect_urls once a member joins, by async INFO, this server first (${kind})`, async () => {
+      const s1 = await startMember(kind, { name: "S1", cluster: "C1" });
+      const raw = await RawClient.open(s1.ports.client);
+      assert.strictEqual(raw.info().connect_urls, undefined, "a lone member advertises no connect_urls");
+      assert.strictEqual(raw.info().cluster, "C1");
+      raw.send('CONNECT {"verbose":false,"protocol":1}\r\nPING\r\n');
+      await raw.waitFor("PONG\r\n");
+      const s2 = await startMember(kind === "natsfleet" ? "nats-server" : "natsfleet", { name: "S2", cluster: "C1", routes: [s1.routeURL] });
+      await waitForMesh([s1, s2]);
+      const text = await raw.waitFor(/\r\nINFO \{.*"connect_urls":\["127\.0\.0\.1:\d+","127\.0\.0\.1:\d+"\].*\r\n/, 5000);
+      const info = JSON.parse(/\r\nINFO (\{.*\}) ?\r\n/.exec(text)![1]);
+      assert.deepStrictEqual(info.connect_urls, [`127.0.0.1:${s1.ports.client}`, `127.0.0.1:${s2.ports.client}`], "this server first");
+      // The member leaves: its URL goes, this server's own stays.
+      await s2.proc.stop("SIGKILL");
+      const own = JSON.stringify([`127.0.0.1:${s1.ports.client}`]);
+      const lastInfo = (t: string) => [...t.matchAll(/INFO (\{.*?\}) ?\r\n/g)].pop()?.[1];
+      await raw.waitFor((t) => JSON.stringify(JSON.parse(lastInfo(t) ?? "{}").connect_urls) === own, 5000);
+    });
+  }
 
   it("a client that knows only one member fails over to another one it learned from connect_urls", async () => {
     const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
