@@ -686,6 +686,8 @@ describe("routes (cluster)", function () {
 
     it("sends a 2.9 route INFO", async () => {
       const info = peer.info();
+      assert.deepStrictEqual(Object.keys(info), ["server_id", "server_name", "version", "proto", "go", "host", "port", "headers", "max_payload", "nonce", "cluster", "connect_urls", "lnoc"]);
+      assert.strictEqual(info.proto, 2);
       assert.strictEqual(info.cluster, "C1");
       assert.strictEqual(info.lnoc, true);
       assert.strictEqual(info.headers, true);
