@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as tls from "tls";
 import type { TlsOptions } from "../options";
+import { opensslCiphers, opensslCurves } from "./ciphers";
 
 /** nats-server's default TLS handshake timeout. */
 export const DEFAULT_TLS_TIMEOUT_MS = 2000;
@@ -50,15 +51,17 @@ export function loadTls(t: TlsOptions, where: string, verifyPeers = false): Load
   const cert = read("cert_file", t.certFile);
   const key = read("key_file", t.keyFile);
   const ca = t.caFile ? read("ca_file", t.caFile) : undefined;
+  let ciphers: string | undefined;
+  let ecdhCurve: string | undefined;
+  try {
+    ciphers = t.cipherSuites ? opensslCiphers(t.cipherSuites, where) : undefined;
+    ecdhCurve = t.curvePreferences ? opensslCurves(t.curvePreferences, where) : undefined;
+  } catch (e) {
+    throw new TlsConfigError((e as Error).message);
+  }
   let context: tls.SecureContext;
   try {
-    context = tls.createSecureContext({
-      cert,
-      key,
-      ca,
-      ciphers: t.cipherSuites?.join(":"),
-      ecdhCurve: t.curvePreferences?.join(":"),
-    });
+    context = tls.createSecureContext({ cert, key, ca, ciphers, ecdhCurve });
   } catch (e) {
     throw new TlsConfigError(`${where}: cert_file ${JSON.stringify(t.certFile)} / key_file ${JSON.stringify(t.keyFile)} unusable: ${(e as Error).message}`);
   }

@@ -291,6 +291,21 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         await roundTrip(pub);
       });
 
+      it("cipher_suites and curve_preferences take Go's names; a TLS 1.2 client gets the listed suite", async () => {
+        const http = await freePort();
+        const extra = `cipher_suites: ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]\n  curve_preferences: ["CurveP256"]`;
+        const s = await start(kind, `http: "127.0.0.1:${http}"\n${tlsBlock(c1, extra)}`);
+        // The nats client hands extra tls fields (maxVersion) to tls.connect.
+        const tls12 = { caFile: c1.ca, maxVersion: "TLSv1.2" } as unknown as ConnectionOptions["tls"];
+        const nc = await natsTls(s.port, c1, undefined, { name: "tls12", tls: tls12 });
+        open.push(nc);
+        await roundTrip(nc);
+        const connz = (await getJson(http, "/connz")).body as { connections: Array<Record<string, unknown>> };
+        const row = connz.connections.find((c) => c.name === "tls12");
+        assert.strictEqual(row?.tls_version, "1.2", JSON.stringify(row));
+        assert.strictEqual(row?.tls_cipher_suite, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+      });
+
       it("plaintext protocol after INFO closes at once with 'TLS Handshake Failure' and no -ERR", async () => {
         const http = await freePort();
         const s = await start(kind, `http: "127.0.0.1:${http}"\n${tlsBlock(c1)}`);
