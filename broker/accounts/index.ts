@@ -10,7 +10,7 @@
  */
 import type { Account } from "../account";
 import type { Server } from "../server";
-import { InMsg, Deliverer, Kind } from "../message";
+import { InMsg, Deliverer, DeliverySub, Kind } from "../message";
 import { subjectMatches } from "../subject";
 import { randomBytes } from "crypto";
 
@@ -143,6 +143,9 @@ export function mapSubject(subject: string, from: string, to: string): string {
  */
 export function linkAccounts(server: Server, specs: AccountSpec[], problem: (msg: string) => void): void {
   const byName = new Map(specs.map((s) => [s.name, s]));
+  for (const [acc, sub] of streamInterest.get(server) ?? []) server.removeSub(acc, sub);
+  const interest: Array<[Account, DeliverySub]> = [];
+  streamInterest.set(server, interest);
   for (const acc of server.accounts.values()) {
     // Pending responses survive a reload; routes are rebuilt.
     const keep = acc.links?.responses;
@@ -166,8 +169,13 @@ export function linkAccounts(server: Server, specs: AccountSpec[], problem: (msg
       if (imp.kind === "stream") {
         let prefix = imp.prefix ?? "";
         if (prefix && !prefix.endsWith(".")) prefix += ".";
-        linksOf(exporter).streams.push({ pattern: imp.subject, into: importer, prefix, to: imp.to });
+        const route: StreamRoute = { pattern: imp.subject, into: importer, prefix, to: imp.to };
+        linksOf(exporter).streams.push(route);
+        const sub: DeliverySub = { subject: imp.subject, conn: new StreamCatcher(server, route) };
+        interest.push([exporter, sub]);
+        server.addSub(exporter, sub);
       } else {
+        catchResponses(server, exporter);
         linksOf(importer).services.push({
           local: imp.to ?? imp.subject,
           remote: imp.subject,
@@ -182,7 +190,14 @@ export function linkAccounts(server: Server, specs: AccountSpec[], problem: (msg
 
 let depth = 0;
 let replySeq = 0;
-const REPLY_BASE = "_R_." + randomBytes(6).toString("base64url").replace(/[-_]/g, "x") + ".";
+const replyBases = new WeakMap<Server, string>();
+
+/** This server's `_R_.<random>.` prefix, so responses find their way back in a cluster. */
+function replyBase(server: Server): string {
+  let b = replyBases.get(server);
+  if (!b) replyBases.set(server, (b = "_R_." + randomBytes(6).toString("base64url").replace(/[-_]/g, "x") + "."));
+  return b;
+}
 
 /** A copy of `m` under another subject and reply (headers and payload are shared). */
 function retarget(m: InMsg, subject: string, reply: string): InMsg {
@@ -219,19 +234,19 @@ export function crossAccounts(server: Server, from: Deliverer, acc: Account, m: 
       const p = links.responses.get(m.subject);
       if (p) {
         if (p.singleton || p.expires < Date.now()) links.responses.delete(m.subject);
-        if (p.expires >= Date.now()) n += server.routeMessage(from, p.into, retarget(m, p.reply, ""));
+        if (p.expires >= Date.now()) n += server.routeMessage(LOCAL_ONLY, p.into, retarget(m, p.reply, ""));
       }
     }
     for (const s of links.streams) {
       if (!subjectMatches(m.subject, s.pattern)) continue;
       const subject = s.to ? mapSubject(m.subject, s.pattern, s.to) : s.prefix + m.subject;
-      n += server.routeMessage(from, s.into, retarget(m, subject, m.reply));
+      n += server.routeMessage(LOCAL_ONLY, s.into, retarget(m, subject, m.reply));
     }
     for (const s of links.services) {
       if (!subjectMatches(m.subject, s.local)) continue;
       let reply = "";
       if (m.reply) {
-        reply = REPLY_BASE + (++replySeq).toString(36);
+        reply = replyBase(server) + (++replySeq).toString(36);
         const target = (s.target.links ??= new AccountLinks());
         if (target.responses.size > 10000) pruneResponses(target);
         target.responses.set(reply, { into: acc, reply: m.reply, singleton: s.singleton, expires: Date.now() + s.ttl });
@@ -242,6 +257,119 @@ export function crossAccounts(server: Server, from: Deliverer, acc: Account, m: 
     depth--;
   }
   return n;
+}
+
+/**
+ * Responses published on another server of the cluster: an internal subscription on this
+ * server's `_R_.` prefix in the exporting account gives the routes interest in them, so they
+ * come back here, where the requester's mapping lives. Local responses are handled in
+ * crossAccounts without it.
+ */
+class ResponseCatcher implements Deliverer {
+  readonly cid = 0;
+  readonly kind = Kind.LEAF;
+  readonly kindName = "Service Responses";
+  readonly closed = false;
+  private pending = false;
+
+  constructor(
+    private readonly server: Server,
+    private readonly account: Account,
+  ) {}
+
+  deliver(): boolean {
+    return false;
+  }
+
+  collect(): void {
+    this.pending = true;
+  }
+
+  flushCollected(m: InMsg): boolean {
+    if (!this.pending) return false;
+    this.pending = false;
+    const src = this.server.routingFrom;
+    if (src === null || src.kind !== Kind.ROUTER) return false;
+    // Delivery is not re-entrant and the input buffer is reused: copy, then answer next tick.
+    const copy = retarget(m, m.subject, "");
+    copy.data = Buffer.from(m.data.subarray(m.ds, m.de));
+    copy.ds = 0;
+    copy.de = copy.data.length;
+    setImmediate(() => this.respond(copy));
+    return true;
+  }
+
+  private respond(m: InMsg): void {
+    const links = this.account.links;
+    const p = links?.responses.get(m.subject);
+    if (!links || !p) return;
+    if (p.singleton || p.expires < Date.now()) links.responses.delete(m.subject);
+    if (p.expires < Date.now()) return;
+    this.server.routeMessage(LOCAL_ONLY, p.into, retarget(m, p.reply, ""));
+    this.server.scheduleFlush();
+  }
+}
+
+const catchers = new WeakMap<Account, ResponseCatcher>();
+
+/**
+ * The sender of messages crossing into an importing account. Like nats-server's shadow
+ * subscriptions, those deliveries are local: each server of a cluster crosses the messages
+ * it receives in the exporting account itself, so forwarding the crossed copy would double it.
+ * A route kind keeps routeMessage from forwarding to routes and gateways.
+ */
+const LOCAL_ONLY: Deliverer = { cid: 0, kind: Kind.ROUTER, kindName: "Account Import", closed: false, deliver: () => false };
+
+/**
+ * A stream import's interest in the exporting account: routes then send this server the
+ * exporter's messages published elsewhere in the cluster, crossed here into the importer.
+ */
+class StreamCatcher implements Deliverer {
+  readonly cid = 0;
+  readonly kind = Kind.LEAF;
+  readonly kindName = "Stream Import";
+  readonly closed = false;
+  private pending = false;
+
+  constructor(
+    private readonly server: Server,
+    private readonly route: StreamRoute,
+  ) {}
+
+  deliver(): boolean {
+    return false;
+  }
+
+  collect(): void {
+    this.pending = true;
+  }
+
+  flushCollected(m: InMsg): boolean {
+    if (!this.pending) return false;
+    this.pending = false;
+    const src = this.server.routingFrom;
+    if (src === null || src.kind !== Kind.ROUTER || src === LOCAL_ONLY) return false;
+    const r = this.route;
+    const subject = r.to ? mapSubject(m.subject, r.pattern, r.to) : r.prefix + m.subject;
+    const copy = retarget(m, subject, m.reply);
+    copy.data = Buffer.from(m.data.subarray(m.ds, m.de));
+    copy.ds = 0;
+    copy.de = copy.data.length;
+    setImmediate(() => {
+      this.server.routeMessage(LOCAL_ONLY, r.into, copy);
+      this.server.scheduleFlush();
+    });
+    return true;
+  }
+}
+
+const streamInterest = new WeakMap<Server, Array<[Account, DeliverySub]>>();
+
+function catchResponses(server: Server, acc: Account): void {
+  if (catchers.has(acc)) return;
+  const c = new ResponseCatcher(server, acc);
+  catchers.set(acc, c);
+  server.addSub(acc, { subject: replyBase(server) + ">", conn: c });
 }
 
 function pruneResponses(l: AccountLinks): void {

@@ -191,3 +191,49 @@ for (const kind of SERVER_KINDS) {
     });
   });
 }
+
+/** Service and stream imports across a two-server cluster: requester on one, responder on the other. */
+describe("accounts across a cluster", function () {
+  this.timeout(30000);
+  const ACCOUNTS = LINKED(B_IMPORTS).split("\n");
+  const pairs: Array<[ServerKind, ServerKind]> = [["natsfleet", "natsfleet"], ["natsfleet", "nats-server"], ["nats-server", "natsfleet"]];
+
+  after(async () => {
+    await closeAllRaw();
+    await stopAllServers();
+  });
+
+  for (const [k1, k2] of pairs) {
+    it(`requests from B on ${k1} reach A's responder on ${k2}, responses come back`, async function () {
+      if ((k1 === "nats-server" || k2 === "nats-server") && !natsServerBinary()) this.skip();
+      const { startMember, memberPorts } = await import("./route-helpers");
+      const p1 = await memberPorts();
+      const p2 = await memberPorts();
+      const m1 = await startMember(k1, { name: "s1", cluster: "c", ports: p1, extra: ACCOUNTS, routes: [`nats-route://127.0.0.1:${p2.cluster}`] });
+      const m2 = await startMember(k2, { name: "s2", cluster: "c", ports: p2, extra: ACCOUNTS, routes: [`nats-route://127.0.0.1:${p1.cluster}`] });
+      const sc = StringCodec();
+      const responder = await connect({ servers: m2.url, user: "a", pass: "a" });
+      responder.subscribe("svc.>", { callback: (_e, m) => m.respond(sc.encode(`from ${k2}: ${sc.decode(m.data)}`)) });
+      await responder.flush();
+      const requester = await connect({ servers: m1.url, user: "b", pass: "b" });
+      let answer = "";
+      for (let i = 0; i < 50 && !answer; i++) {
+        try {
+          answer = sc.decode((await requester.request("echo", sc.encode("hi"), { timeout: 500 })).data);
+        } catch {
+          await sleep(100); // route interest still on its way
+        }
+      }
+      assert.strictEqual(answer, `from ${k2}: hi`);
+      // A stream import crosses the cluster too: published in A on s2, seen in B on s1 under the prefix.
+      const feed = requester.subscribe("fromA.feed.>", { max: 1 });
+      await requester.flush();
+      await sleep(300);
+      responder.publish("feed.z", sc.encode("f"));
+      const got = await Promise.race([(async () => { for await (const m of feed) return m.subject; return ""; })(), sleep(3000).then(() => "timeout")]);
+      assert.strictEqual(got, "fromA.feed.z");
+      await Promise.all([responder.close(), requester.close()]);
+      await Promise.all([m1.proc.stop(), m2.proc.stop()]);
+    });
+  }
+});
