@@ -76,8 +76,13 @@ export class Parser {
   lineStart = 0;
   lineEnd = 0;
   argc = 0;
-  readonly as = new Int32Array(MAX_ARGS);
-  readonly ae = new Int32Array(MAX_ARGS);
+  as = new Int32Array(MAX_ARGS);
+  ae = new Int32Array(MAX_ARGS);
+  /**
+   * Most arguments a line may have. Route and leaf messages list queue groups, as many as the
+   * peer has, so those connections raise it; the offset arrays then grow on demand.
+   */
+  maxArgs = MAX_ARGS;
   /** Ops this connection kind accepts; others are 'Unknown Protocol Operation'. */
   allowed: Set<Op>;
   maxControlLine: number;
@@ -207,9 +212,12 @@ export class Parser {
         if (i >= e) break;
         const start = i;
         while (i < e && b[i] !== 32 && b[i] !== 9 && b[i] !== 13) i++;
-        if (argc === MAX_ARGS) {
-          this.fail(ParseError.BadArgs);
-          return false;
+        if (argc === this.as.length) {
+          if (argc >= this.maxArgs) {
+            this.fail(ParseError.BadArgs);
+            return false;
+          }
+          this.growArgs();
         }
         this.as[argc] = start;
         this.ae[argc] = i;
@@ -255,6 +263,16 @@ export class Parser {
     }
     if (!this.sink.onMsgPayload(this.op, this, p, 0, this.need - 2)) this.stopped = true;
     return pos + take;
+  }
+
+  private growArgs(): void {
+    const n = Math.min(this.as.length * 2, this.maxArgs);
+    const as = new Int32Array(n);
+    const ae = new Int32Array(n);
+    as.set(this.as);
+    ae.set(this.ae);
+    this.as = as;
+    this.ae = ae;
   }
 
   private keepPartialLine(buf: Buffer, pos: number, len: number): void {

@@ -27,6 +27,8 @@ const LMSG_ = Buffer.from("LMSG ");
 const PLUS_ = Buffer.from(" + ");
 const PIPE_ = Buffer.from(" |");
 
+/** Arguments a route line may have (queue lists); the control line limit bounds them too. */
+const MAX_ROUTE_ARGS = 16384;
 /** Route control lines carry queue lists and long INFO; never limit them below this. */
 const MIN_ROUTE_CONTROL_LINE = 64 * 1024;
 
@@ -170,6 +172,8 @@ export class RouteConn implements ParserSink, Deliverer {
   ) {
     const mcl = Math.max(manager.server.opts.maxControlLine, MIN_ROUTE_CONTROL_LINE);
     this.parser = new Parser(this, ROUTE_OPS, mcl);
+    // RMSG lists every queue group the sender picked us for; nats-server sets no limit.
+    this.parser.maxArgs = MAX_ROUTE_ARGS;
   }
 
   get didSolicit(): boolean {

@@ -779,6 +779,25 @@ describe("routes (cluster)", function () {
       assert.strictEqual(sc.decode(withHdr[0].data), "hi");
     });
 
+    it("takes and sends RMSG with a hundred queue groups", async () => {
+      const c = await client(a);
+      const got = collect(c, "many", "q99");
+      await c.flush();
+      await peer.waitFor("RS+ $G many q99 1\r\n");
+      const groups = Array.from({ length: 100 }, (_, i) => `q${i}`);
+      peer.send(`RMSG $G many | ${groups.join(" ")} 2\r\nhi\r\n`);
+      await waitFor(() => got.length === 1, 3000, "delivery to the 100th group");
+      // And the other way: the peer's hundred groups all get one message in one RMSG.
+      peer.send(groups.map((g) => `RS+ $G wide ${g} 1\r\n`).join(""));
+      await peer.sync();
+      c.publish("wide", sc.encode("w"));
+      await c.flush();
+      const text = await peer.waitFor(/RMSG \$G wide \| [^\r]* 1\r\nw\r\n/);
+      const listed = /RMSG \$G wide \| ([^\r]*) 1\r\n/.exec(text)![1].split(" ");
+      assert.deepStrictEqual(listed.slice().sort(), groups.slice().sort());
+      assert.ok(await peer.staysOpen(100));
+    });
+
     it("tolerates what a 2.9 peer sends that it does not use ($SYS interest, STATSZ, unknown accounts, LS+)", async () => {
       peer.send("RS+ $SYS $SYS.SERVER.*.STATSZ\r\nRS+ $SYS $SYS.REQ.SERVER.PING\r\nRS+ $SYS $SYS._INBOX.abc.*\r\n");
       peer.send('RMSG $SYS $SYS.SERVER.NFAKE.STATSZ 2\r\n{}\r\n');
