@@ -17,12 +17,13 @@ import { ensureTestCerts, issueClientCert } from "../helpers/certs";
 import { SERVER_KINDS, ServerKind, ServerProcess, spawnServer, stopAllServers } from "../helpers/servers";
 import { freePort, sleep } from "../helpers/ports";
 import { getJson } from "../helpers/http";
+import { certIdentities, mapCertificateUser, parseDn } from "../../broker/tls/map";
 import { reload } from "./security-helpers";
 
-const DIR = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-tls-"));
-/** Two independent CAs, each with a server (localhost, 127.0.0.1) and a client certificate. */
-const CA1 = path.join(DIR, "ca1");
-const CA2 = path.join(DIR, "ca2");
+/** Made in `before`: two independent CAs, each with a server (localhost, 127.0.0.1) and a client certificate. */
+let DIR = "";
+let CA1 = "";
+let CA2 = "";
 
 interface Certs {
   ca: string;
@@ -198,6 +199,9 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
   const open: NatsConnection[] = [];
 
   before(() => {
+    DIR = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-tls-"));
+    CA1 = path.join(DIR, "ca1");
+    CA2 = path.join(DIR, "ca2");
     ensureTestCerts(CA1);
     ensureTestCerts(CA2);
     c1 = certs(CA1);
@@ -525,4 +529,39 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
       });
     });
   }
+});
+
+describe("verify_and_map certificate identities (broker/tls/map)", () => {
+  it("parses DNs with multi-valued RDNs, escapes and spaces; rejects non-DNs", () => {
+    assert.deepStrictEqual(parseDn("CN=a, OU=b+O=c"), [
+      { type: "CN", value: "a" },
+      { type: "OU", value: "b" },
+      { type: "O", value: "c" },
+    ]);
+    assert.deepStrictEqual(parseDn("cn=Acme\\, Inc.,dc=x\\2Cy"), [
+      { type: "CN", value: "Acme, Inc." },
+      { type: "DC", value: "x,y" },
+    ]);
+    for (const notDn of ["client@natsfleet.test", "svc.natsfleet.test", "CN=a,,O=b", "=x", ""]) assert.strictEqual(parseDn(notDn), undefined, notDn);
+  });
+
+  it("reads SANs and the subject of a generated certificate; email wins over the DN", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-tls-unit-"));
+    let id;
+    try {
+      ensureTestCerts(dir);
+      id = certIdentities(new X509Certificate(fs.readFileSync(path.join(dir, "client-cert.pem"))));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    assert.deepStrictEqual(id.emails, ["client@natsfleet.test"]);
+    assert.deepStrictEqual(id.subject, [{ type: "CN", value: "client" }]);
+    assert.strictEqual(id.rdnString, "CN=client");
+    const users = ["CN=client", "client@natsfleet.test"];
+    assert.strictEqual(mapCertificateUser(id, users, (n) => users.includes(n)), "client@natsfleet.test");
+    assert.strictEqual(mapCertificateUser(id, ["CN=client"], (n) => n === "CN=client"), "CN=client");
+    assert.strictEqual(mapCertificateUser(id, ["CN=other"], (n) => n === "CN=other"), undefined);
+    // A user that may not use client connections is skipped.
+    assert.strictEqual(mapCertificateUser(id, users, () => false), undefined);
+  });
 });
