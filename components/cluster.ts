@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterModel, Ports } from "./topology/model";
-import type { DeployedServer, Target } from "./target";
+import type { DeployContext, DeployedServer, Target } from "./target";
 import { groupOutputs, GroupOutputs } from "./group";
 
 export interface ClusterArgs {
@@ -14,6 +14,8 @@ export interface ClusterArgs {
   configs: Record<string, pulumi.Output<string>>;
   /** Server name -> ports after allocation. */
   ports: Record<string, Ports>;
+  /** The whole topology and its addresses, handed to the target (firewalls). */
+  context?: DeployContext;
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -33,6 +35,6 @@ export class Cluster extends pulumi.ComponentResource {
 
 /** The cluster's servers, deployed by its target as children of `self`. */
 export function createCluster(name: string, self: pulumi.ComponentResource, args: ClusterArgs): GroupOutputs {
-  const servers = args.target.deploy({ group: args.model, configs: args.configs, ports: args.ports, parent: self, prefix: name });
+  const servers = args.target.deploy({ group: args.model, configs: args.configs, ports: args.ports, parent: self, prefix: name, ...(args.context ? { context: args.context } : {}) });
   return groupOutputs(servers);
 }

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { AddressBook, Ports, Topology } from "./topology/model";
+import type { AddressBook, Ports, TlsFiles, Topology } from "./topology/model";
 import { TopologyError, TopologyIssue } from "./topology/errors";
 import { validateTopology } from "./topology/validate";
 import { renderTopologyOutput } from "./topology/render-output";
@@ -130,16 +130,18 @@ export function createSuperCluster(
   const addresses: AddressBook<pulumi.Input<string>> = {};
   const listenHosts: Record<string, string> = {};
   const movedPorts: Record<string, Ports> = {};
+  const tlsFiles: Record<string, TlsFiles> = {};
   for (const g of groups) {
     const alloc = targets[g.target.kind]!.allocate(g, self, `${name}-${g.name}`);
     Object.assign(addresses, alloc.addresses);
     Object.assign(listenHosts, alloc.listenHosts ?? {});
     Object.assign(movedPorts, alloc.ports ?? {});
+    Object.assign(tlsFiles, alloc.tlsFiles ?? {});
   }
   const model = withServerPorts(validated, movedPorts);
 
   // phase 2: one render over every resolved address and secret, so configs agree on peers
-  const rendered = renderTopologyOutput(model, { addresses, secrets, listenHosts });
+  const rendered = renderTopologyOutput(model, { addresses, secrets, listenHosts, ...(Object.keys(tlsFiles).length ? { tlsFiles } : {}) });
   // the topology itself as a resource, so previews and policies see topology changes (issue 7)
   new TopologyResource(`${name}-topology`, { topology: normalizeTopology(model, production), addresses: addresses as TopologyResourceArgs["addresses"] }, { parent: self });
 
@@ -150,7 +152,7 @@ export function createSuperCluster(
   for (const c of model.clusters) {
     clusters[c.name] = new Cluster(
       `${name}-${c.name}`,
-      { model: c, target: targets[c.target.kind]!, configs: configsOf(c), ports: portsOf(c) },
+      { model: c, target: targets[c.target.kind]!, configs: configsOf(c), ports: portsOf(c), context: { model, addresses } },
       { parent: self },
     );
   }
@@ -158,7 +160,7 @@ export function createSuperCluster(
   for (const l of model.leafnodes) {
     leafnodes[l.name] = new LeafNode(
       `${name}-${l.name}`,
-      { model: l, target: targets[l.target.kind]!, configs: configsOf(l), ports: portsOf(l) },
+      { model: l, target: targets[l.target.kind]!, configs: configsOf(l), ports: portsOf(l), context: { model, addresses } },
       { parent: self },
     );
   }

@@ -8,7 +8,7 @@
  * target `deploy`s its servers with their configs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterModel, LeafNodeModel, Ports, ServerAddress, TargetKind } from "./topology/model";
+import type { AddressBook, ClusterModel, LeafNodeModel, Ports, ServerAddress, TargetKind, TlsFiles, Topology } from "./topology/model";
 
 /** A cluster or a leaf node: what a target deploys. */
 export type NodeGroup = ClusterModel | LeafNodeModel;
@@ -24,6 +24,14 @@ export interface Allocation {
   ports?: Record<string, Ports>;
   /** Listen host per server for the renderer (default: the target's own). */
   listenHosts?: Record<string, string>;
+  /** Server name -> where the target puts its certificate files, for TLS blocks (cloud targets). */
+  tlsFiles?: Record<string, TlsFiles>;
+}
+
+/** The whole topology as phase 2 sees it: firewalls need the other groups' addresses. */
+export interface DeployContext {
+  model: Topology;
+  addresses: AddressBook<pulumi.Input<string>>;
 }
 
 /** One deployed server as the components report it. */
@@ -47,6 +55,8 @@ export interface DeployRequest {
   /** The component the servers are children of; children are named `${prefix}-...`. */
   parent: pulumi.Resource;
   prefix: string;
+  /** Every group's model and address (set by SuperCluster). */
+  context?: DeployContext;
 }
 
 /** One platform. Implementations must register nothing outside `allocate`/`deploy`'s parents. */
