@@ -567,6 +567,16 @@ describe("routes (cluster)", function () {
     });
   }
 
+  for (const kind of ["natsfleet", "nats-server"] as const) {
+    it(`cluster advertise sets the route INFO host, port and ip (${kind})`, async () => {
+      const a = await startMember(kind, { name: "A", cluster: "C1", clusterExtra: ['advertise: "127.0.0.1:16999"'] });
+      const raw = await RawClient.connect(a.ports.cluster);
+      await raw.waitFor(/^INFO \{.*\} \r\n/);
+      const info = raw.info();
+      assert.deepStrictEqual([info.host, info.port, info.ip], ["127.0.0.1", 16999, "nats-route://127.0.0.1:16999/"]);
+    });
+  }
+
   it("rejects a cluster name mismatch with nats-server's exact text, on both servers", async () => {
     const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
     const n = await startMember("nats-server", { name: "N", cluster: "C1" });
