@@ -359,11 +359,14 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         await roundTrip(nc);
       });
 
-      it("verify: INFO has tls_verify; only a certificate from ca_file gets in", async () => {
-        const s = await start(kind, tlsBlock(c1, "verify: true"));
+      it("verify: INFO and /varz have tls_verify; only a certificate from ca_file gets in", async () => {
+        const http = await freePort();
+        const s = await start(kind, `http: "127.0.0.1:${http}"\n${tlsBlock(c1, "verify: true\n  timeout: 1.5")}`);
         const info = await firstInfo(s.port);
         assert.strictEqual(info.tls_required, true);
         assert.strictEqual(info.tls_verify, true);
+        const varz = (await getJson(http, "/varz")).body as Record<string, unknown>;
+        assert.deepStrictEqual([varz.tls_required, varz.tls_verify, varz.tls_timeout], [true, true, 1.5]);
         await expectRejected(natsTls(s.port, c1), "no client certificate");
         // A certificate issued by a CA the server does not know.
         await expectRejected(natsTls(s.port, c1, c2), "client certificate from another CA");
