@@ -7,6 +7,7 @@
  * group's name, ports, images, options): server count and configs live in `replicas` and in
  * the config Secret, so adding a server never rolls existing pods.
  */
+import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { core } from "@pulumi/kubernetes/types/input";
 import type { Listener, Ports } from "../topology/model";
@@ -114,11 +115,12 @@ export function podDisruptionBudget(g: GroupSpec): k8s.policy.v1.PodDisruptionBu
 /**
  * Opt-in NetworkPolicy (a policy that selects the pods denies every ingress it does not
  * list): routes only from the group's own pods, monitoring only from the namespace, gateways
- * from the namespace and `allowedCidrs`, clients and leaf nodes from anywhere (Services and
- * LB source ranges limit those). The CNI must let the kubelet's probes through, as the
- * common ones do.
+ * from the namespace, `allowedCidrs` and the other clusters' servers (`gatewayPeers`: their
+ * advertised IPs as host CIDRs; the external Service keeps client IPs), clients and leaf
+ * nodes from anywhere (Services and LB source ranges limit those). The CNI must let the
+ * kubelet's probes through, as the common ones do.
  */
-export function networkPolicy(g: GroupSpec): k8s.networking.v1.NetworkPolicyArgs | undefined {
+export function networkPolicy(g: GroupSpec, gatewayPeers: pulumi.Input<string[]> = []): k8s.networking.v1.NetworkPolicyArgs | undefined {
   if (g.options.networkPolicy !== true) return undefined;
   const own = { podSelector: { matchLabels: selectorLabels(g.names) } };
   const namespace = { podSelector: {} };
@@ -126,7 +128,11 @@ export function networkPolicy(g: GroupSpec): k8s.networking.v1.NetworkPolicyArgs
   const ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [];
   if (g.ports.cluster > 0) ingress.push({ from: [own], ports: [port("cluster")] });
   if (g.ports.http > 0) ingress.push({ from: [namespace], ports: [port("http")] });
-  if (g.ports.gateway > 0) ingress.push({ from: [namespace, ...(g.options.allowedCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } }))], ports: [port("gateway")] });
+  if (g.ports.gateway > 0) {
+    const allowed = g.options.allowedCidrs ?? [];
+    const from = pulumi.output(gatewayPeers).apply((peers) => [namespace, ...[...new Set([...allowed, ...peers])].map((cidr) => ({ ipBlock: { cidr } }))]);
+    ingress.push({ from, ports: [port("gateway")] });
+  }
   const open = (["client", "leafnode"] as Listener[]).filter((l) => g.ports[l] > 0).map(port);
   if (open.length) ingress.push({ ports: open });
   return {

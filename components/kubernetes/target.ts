@@ -7,16 +7,19 @@
  * Deploy: the configs (a Secret, one file per pod: they carry passwords), the reloader script,
  * the broker bundle, the Services, the PodDisruptionBudget and the StatefulSet.
  */
+import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { KubernetesTarget as KubernetesTargetModel, Ports } from "../topology/model";
+import type { KubernetesTarget as KubernetesTargetModel, Ports, ServerAddress, TlsFiles } from "../topology/model";
 import { LISTENERS } from "../topology/model";
 import type { Allocation, DeployRequest, DeployedServer, NodeGroup, Target } from "../target";
 import { BundleData, bundleData, brokerProcess } from "./broker";
 import { lameDuckProblems, podConfig } from "./config";
 import { GROUP_ANNOTATION, GroupNames, groupNames, objectLabels, podDns, podName, serviceDns } from "./names";
 import { K8S_DEFAULTS, KubernetesGroupOptions, KubernetesTargetOptions, groupOptions } from "./options";
-import { RELOADER_FILE, RELOADER_SCRIPT } from "./reloader";
+import { POD_PATHS, RELOADER_FILE, RELOADER_SCRIPT } from "./reloader";
+import { Pki, groupUsesTls, sharedPki, superClusterName } from "../common/pki";
+import { cidrProblems, hostCidr } from "../common/firewall";
 import * as spec from "./spec";
 
 /** A deployment the target refuses, naming the group and what to change. */
@@ -36,6 +39,14 @@ interface Allocated {
   provider?: k8s.Provider;
   namespaceResource?: k8s.core.v1.Namespace;
   external?: k8s.core.v1.Service;
+  /** Set when the group uses TLS: the super-cluster's CA. */
+  pki?: Pki;
+  addresses: Record<string, ServerAddress<pulumi.Input<string>>>;
+}
+
+/** Where a pod finds its certificate files (the TLS Secret's keys, mounted whole). */
+export function podTlsFiles(pod: string): TlsFiles {
+  return { certFile: `${POD_PATHS.tlsDir}/${pod}.crt`, keyFile: `${POD_PATHS.tlsDir}/${pod}.key`, caFile: `${POD_PATHS.tlsDir}/ca.crt` };
 }
 
 function k8sModel(group: NodeGroup): KubernetesTargetModel {
@@ -76,7 +87,7 @@ export class KubernetesTarget implements Target {
     const model = k8sModel(group);
     const options = groupOptions(this.opts, group.name);
     const ports = this.sharedPorts(group);
-    const problems = lameDuckProblems(options);
+    const problems = [...lameDuckProblems(options), ...cidrProblems(options.allowedCidrs ?? [], "allowedCidrs", true)];
     const external = group.kind === "cluster" ? spec.externalListeners(ports) : [];
     if (external.length > 0) {
       if (model.serviceType === "NodePort") {
@@ -94,7 +105,8 @@ export class KubernetesTarget implements Target {
     const namespaceResource = this.namespaceFor(model, provider, parent, scope);
     const names = groupNames(group.name);
     const domain = this.opts.clusterDomain ?? K8S_DEFAULTS.clusterDomain;
-    const state: Allocated = { names, namespace: model.namespace, ports, options, provider, namespaceResource };
+    const state: Allocated = { names, namespace: model.namespace, ports, options, provider, namespaceResource, addresses: {} };
+    if (groupUsesTls(group)) state.pki = sharedPki(parent, superClusterName(prefix, group));
 
     let advertise: pulumi.Input<string> | undefined;
     if (external.length > 0) {
@@ -108,10 +120,12 @@ export class KubernetesTarget implements Target {
     }
     this.allocated.set(group.name, state);
 
-    const alloc: Allocation = { addresses: {} };
+    const alloc: Allocation = { addresses: state.addresses };
+    if (state.pki) alloc.tlsFiles = {};
     for (const server of group.servers) {
       const host = podDns(names, server.index, model.namespace, domain);
       alloc.addresses[server.name] = advertise === undefined ? { host } : { host, advertise };
+      if (alloc.tlsFiles) alloc.tlsFiles[server.name] = podTlsFiles(podName(names, server.index));
     }
     return alloc;
   }
@@ -138,6 +152,7 @@ export class KubernetesTarget implements Target {
     );
     const scripts = new k8s.core.v1.ConfigMap(`${req.prefix}-scripts`, { metadata: metadata(names.scripts), data: { [RELOADER_FILE]: RELOADER_SCRIPT } }, opts);
     const dependsOn: pulumi.Resource[] = [configSecret, scripts];
+    if (state.pki) dependsOn.push(this.tlsSecret(req, state, metadata(names.tls)));
 
     let bundle: BundleData | undefined;
     if (group.broker === "natsfleet" && !options.natsfleetImage) {
@@ -160,11 +175,12 @@ export class KubernetesTarget implements Target {
       options,
       ...(k8sModel(group).storageClass ? { storageClass: k8sModel(group).storageClass } : {}),
       broker: brokerProcess(group.broker, options, bundle, names.broker),
+      tls: state.pki !== undefined,
     };
     const headless = new k8s.core.v1.Service(`${req.prefix}-headless`, spec.headlessService(g), opts);
     new k8s.core.v1.Service(`${req.prefix}-client`, spec.clientService(g), opts);
     new k8s.policy.v1.PodDisruptionBudget(`${req.prefix}-pdb`, spec.podDisruptionBudget(g), opts);
-    const policy = spec.networkPolicy(g);
+    const policy = spec.networkPolicy(g, gatewayPeerCidrs(req));
     if (policy) new k8s.networking.v1.NetworkPolicy(`${req.prefix}-netpol`, policy, opts);
     const sts = new k8s.apps.v1.StatefulSet(`${req.prefix}-sts`, spec.statefulSet(g), { ...opts, dependsOn: [...dependsOn, headless] });
 
@@ -178,6 +194,35 @@ export class KubernetesTarget implements Target {
         resources: [sts],
       };
     });
+  }
+
+  /**
+   * One certificate per server, all in one Secret mounted whole: a new server adds keys and
+   * a renewed certificate changes a file, never the pod template; the reloader sees both.
+   */
+  private tlsSecret(req: DeployRequest, state: Allocated, metadata: { name: string; namespace: string }): k8s.core.v1.Secret {
+    const domain = this.opts.clusterDomain ?? K8S_DEFAULTS.clusterDomain;
+    const files: Record<string, pulumi.Input<string>> = { "ca.crt": state.pki!.caPem };
+    for (const server of req.group.servers) {
+      const pod = podName(state.names, server.index);
+      const cert = state.pki!.serverCert(
+        {
+          server: server.name,
+          address: state.addresses[server.name]!,
+          // clients inside the cluster come through the client Service, peers by Service names
+          extra: [serviceDns(state.names.client, state.namespace, domain), serviceDns(state.names.external, state.namespace, domain), pod],
+        },
+        req.parent,
+        `${req.prefix}-${server.name}`,
+      );
+      files[`${pod}.crt`] = cert.certPem;
+      files[`${pod}.key`] = cert.keyPem;
+    }
+    return new k8s.core.v1.Secret(
+      `${req.prefix}-tls`,
+      { metadata, type: "Opaque", stringData: pulumi.secret(pulumi.all(files)) },
+      { ...this.resourceOptions(req.parent, state), additionalSecretOutputs: ["data", "stringData"] },
+    );
   }
 
   /** One pod template serves every server, so a group's servers must share their ports. */
@@ -252,6 +297,19 @@ export class KubernetesTarget implements Target {
     }
     return this.bundle;
   }
+}
+
+/**
+ * Host CIDRs of the other clusters' advertised addresses, for the gateway rule. Names (a
+ * cloud load balancer's DNS name) cannot go in a NetworkPolicy: those peers need allowedCidrs.
+ */
+function gatewayPeerCidrs(req: DeployRequest): pulumi.Output<string[]> {
+  const ctx = req.context;
+  if (!ctx || req.group.kind !== "cluster" || !ctx.model.gateways.enabled) return pulumi.output([]);
+  const peers = ctx.model.clusters.filter((c) => c.name !== req.group.name).flatMap((c) => c.servers.map((s) => ctx.addresses[s.name]));
+  return pulumi
+    .all(peers.map((a) => (a ? pulumi.output(a.advertise ?? a.host) : pulumi.output(""))))
+    .apply((list) => [...new Set(list.filter((a) => net.isIP(a.replace(/^\[|\]$/g, "")) !== 0).map(hostCidr))].sort());
 }
 
 /** The bundle built from this checkout (components/common/bundle.ts), loaded only when needed. */

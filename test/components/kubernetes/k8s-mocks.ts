@@ -29,6 +29,10 @@ export async function installK8sMocks(stack: string, config: Record<string, stri
         registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: !!args.custom, provider: args.provider });
         const state: Record<string, any> = { ...args.inputs };
         if (args.type === RANDOM_PASSWORD) state.result = mockPassword(args.name);
+        // @pulumi/tls outputs, recognizable in configs and Secrets
+        if (args.type === "tls:index/privateKey:PrivateKey") state.privateKeyPem = `KEY(${args.name})`;
+        if (args.type === "tls:index/certRequest:CertRequest") state.certRequestPem = `CSR(${args.name})`;
+        if (args.type === "tls:index/selfSignedCert:SelfSignedCert" || args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `CERT(${args.name})`;
         if (args.type === SERVICE && args.inputs?.spec?.type === "LoadBalancer") {
           state.status = { loadBalancer: { ingress: [{ hostname: lbHostname(args.name) }] } };
         }

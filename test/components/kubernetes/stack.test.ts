@@ -9,6 +9,9 @@ import { CONFIGMAP, K8S_PROVIDER, NAMESPACE, PDB, SECRET, SERVICE, STS, installK
 import { program } from "../../../components/program";
 import { readDeclaration } from "../../../components/topology/load";
 import { kubernetesOptionsFromConfig, kubernetesTargetFromStack } from "../../../components/kubernetes/stack-config";
+import { KubernetesTarget } from "../../../components/kubernetes/target";
+import { SuperCluster } from "../../../components/supercluster";
+import { asPolicyResources, packViolations } from "../../policies/harness";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -44,6 +47,56 @@ describe("k8s stack (stacks/Pulumi.k8s.yaml) under mocks", function () {
     assert.ok(!/gateway \{/.test(conf), "one cluster: no gateway block");
     assert.equal(reg.filter((r) => r.type === SERVICE && r.inputs.spec.type === "LoadBalancer").length, 0, "nothing exposed outside the Kubernetes cluster");
     assert.deepEqual(Object.keys(await resolve(out.userPasswords)), ["APP/app"]);
+  });
+
+  it("the k8s stack passes the whole policy pack", async () => {
+    const decl = readDeclaration(path.join(ROOT, "stacks", "Pulumi.k8s.yaml")).declaration;
+    const reg = await installK8sMocks("k8s", { "natsfleet:topology": JSON.stringify(decl) });
+    const out = program({ targets: { kubernetes: kubernetesTargetFromStack() } });
+    await resolve(out.clientUrls);
+    await settle(reg, 100);
+    assert.deepEqual(await packViolations(asPolicyResources(reg, "k8s")), {});
+  });
+
+  it("a TLS super-cluster of Kubernetes clusters with a leaf node passes the pack (LB limited, configs in Secrets)", async () => {
+    const reg = await installK8sMocks("k8s");
+    const sc = new SuperCluster("mr", {
+      topology: {
+        name: "mr",
+        tls: { enabled: true, listeners: ["cluster", "gateway", "leafnode"] },
+        accounts: { APP: { users: [{ user: "app" }] } },
+        clusters: [
+          { name: "east", target: "kubernetes", servers: 3, production: true, kubernetes: { context: "east" } },
+          { name: "west", target: "kubernetes", servers: 3, production: true, kubernetes: { context: "west" } },
+        ],
+        gateways: { mode: "full-mesh", auth: true },
+        leafnodes: [{ name: "edge", target: "kubernetes", hub: "east", account: "APP" }],
+      },
+      targets: { kubernetes: new KubernetesTarget({ allowedCidrs: ["198.51.100.0/24"], bundle: "// stand-in\n" }) },
+    });
+    await resolve(sc.clientUrls);
+    await settle(reg, 100);
+    assert.deepEqual(await packViolations(asPolicyResources(reg, "k8s")), {});
+  });
+
+  it("the pack does judge these objects: gateways opened to the internet are caught", async () => {
+    const reg = await installK8sMocks("k8s");
+    const sc = new SuperCluster("mr", {
+      topology: {
+        name: "mr",
+        tls: { enabled: true, listeners: ["cluster", "gateway", "leafnode"] },
+        clusters: [
+          { name: "east", target: "kubernetes", servers: 3 },
+          { name: "west", target: "kubernetes", servers: 3 },
+        ],
+      },
+      targets: { kubernetes: new KubernetesTarget({ allowedCidrs: ["0.0.0.0/0"], bundle: "// stand-in\n" }) },
+    });
+    await resolve(sc.clientUrls);
+    await settle(reg, 100);
+    const found = await packViolations(asPolicyResources(reg, "k8s"));
+    assert.deepEqual(Object.keys(found), ["natsfleet-no-open-cluster-ports"]);
+    assert.match(found["natsfleet-no-open-cluster-ports"]!.join("\n"), /7222/);
   });
 
   it("natsfleet:kubernetes: typos and bad values are named with their path", () => {

@@ -12,13 +12,14 @@ import { SuperCluster } from "../../../components/supercluster";
 import { KubernetesTarget, KubernetesTargetError } from "../../../components/kubernetes/target";
 import type { KubernetesTargetOptions } from "../../../components/kubernetes/options";
 import { TopologyError } from "../../../components/topology/errors";
+import { FakeCloudTarget } from "../../policies/fake-target";
 
 /** How a secret input reaches the mock monitor. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const FAKE_BUNDLE = "#!/usr/bin/env node\nconsole.log('natsfleet-server stand-in');\n";
 const CIDRS = ["198.51.100.0/24", "203.0.113.0/24"];
 
-function topology(extra: { eastServers?: number; north?: boolean } = {}) {
+function topology(extra: { eastServers?: number; north?: boolean; tls?: boolean } = {}) {
   const clusters: Record<string, unknown>[] = [
     { name: "east", target: "kubernetes", servers: extra.eastServers ?? 3, routeAuth: true, kubernetes: { namespace: "nats-east", context: "east-ctx" } },
     { name: "west", target: "kubernetes", servers: 2, broker: "nats-server", kubernetes: { namespace: "nats-west", context: "west-ctx" } },
@@ -31,6 +32,7 @@ function topology(extra: { eastServers?: number; north?: boolean } = {}) {
     clusters,
     gateways: { mode: "full-mesh", auth: true },
     leafnodes: [{ name: "edge", target: "kubernetes", hub: "east", account: "APP", kubernetes: { namespace: "edge" } }],
+    ...(extra.tls ? { tls: { enabled: true, listeners: ["cluster", "gateway", "leafnode"] } } : {}),
   };
 }
 
@@ -347,9 +349,9 @@ describe("Kubernetes target under mocks", function () {
   });
 
   describe("growth restarts nothing", () => {
-    it("one more server and one more cluster change only replicas and config data of existing objects", async () => {
-      const before = await run(topology());
-      const after = await run(topology({ eastServers: 4, north: true }));
+    for (const tls of [false, true]) it(`one more server and one more cluster change only replicas and config data of existing objects${tls ? " (TLS on)" : ""}`, async () => {
+      const before = await run(topology({ tls }));
+      const after = await run(topology({ eastServers: 4, north: true, tls }));
       const key = (x: Registered) => `${x.type} ${x.name}`;
       const afterByKey = new Map(after.reg.map((x) => [key(x), x]));
       const changed: string[] = [];
@@ -372,6 +374,8 @@ describe("Kubernetes target under mocks", function () {
       assert.deepEqual(changed.sort(), [
         "kubernetes:apps/v1:StatefulSet mr-east-sts",
         "kubernetes:core/v1:Secret mr-east-config",
+        // a new server's certificate is a new key in its group's TLS Secret
+        ...(tls ? ["kubernetes:core/v1:Secret mr-east-tls"] : []),
         "kubernetes:core/v1:Secret mr-edge-config",
         "kubernetes:core/v1:Secret mr-west-config",
         "pulumi-nodejs:dynamic:Topology mr-topology",
@@ -382,6 +386,46 @@ describe("Kubernetes target under mocks", function () {
       assert.ok(east0.includes("east-3.east-headless.nats-east.svc.cluster.local:6222"));
       assert.ok(east0.includes(lbHostname("mr-north-external")));
       assert.ok(configs(after.reg, "east")["east-3.conf"]);
+    });
+  });
+
+  describe("TLS", () => {
+    let r: Run;
+    before(async () => {
+      r = await run(topology({ tls: true }));
+    });
+
+    it("every server's config names its own certificate files in the pod", () => {
+      const conf = configs(r.reg, "east")["east-1.conf"]!;
+      assert.match(conf, /cert_file: "\/etc\/nats\/tls\/east-1\.crt"/);
+      assert.match(conf, /key_file: "\/etc\/nats\/tls\/east-1\.key"/);
+      assert.match(conf, /ca_file: "\/etc\/nats\/tls\/ca\.crt"/);
+      assert.match(configs(r.reg, "edge")["edge-0.conf"]!, /cert_file: "\/etc\/nats\/tls\/edge-0\.crt"/);
+    });
+
+    it("certificates and keys travel in a secret Secret per group, signed by one CA", () => {
+      const tlsSecret = one(r.reg, SECRET, "mr-east-tls").inputs;
+      const files = unsecret(tlsSecret.stringData);
+      assert.deepEqual(Object.keys(files).sort(), ["ca.crt", "east-0.crt", "east-0.key", "east-1.crt", "east-1.key", "east-2.crt", "east-2.key"]);
+      assert.equal(files["ca.crt"], "CERT(mr-ca)");
+      assert.equal(files["east-0.key"], "KEY(mr-east-east-0-tls-key)");
+      assert.equal(r.reg.filter((x) => x.type === "tls:index/selfSignedCert:SelfSignedCert").length, 1, "one CA for all groups");
+      assert.equal(r.parents.get("mr-east-east-0-tls-cert")?.parent, "mr-east");
+    });
+
+    it("SANs: pod DNS, the load balancer, the client and external Service names", () => {
+      const csr = one(r.reg, "tls:index/certRequest:CertRequest", "mr-east-east-0-tls-csr").inputs;
+      for (const n of ["east-0.east-headless.nats-east.svc.cluster.local", lbHostname("mr-east-external"), "east.nats-east.svc.cluster.local", "east-external.nats-east.svc.cluster.local", "east-0"]) {
+        assert.ok(csr.dnsNames.includes(n), `${n} in ${csr.dnsNames}`);
+      }
+    });
+
+    it("the pods mount the TLS Secret and the reloader watches the certificates (rotation reloads)", () => {
+      const spec = one(r.reg, STS, "mr-east-sts").inputs.spec.template.spec;
+      assert.deepEqual(spec.volumes.find((v: any) => v.name === "tls"), { name: "tls", secret: { secretName: "east-tls" } });
+      for (const c of spec.containers) assert.ok(c.volumeMounts.some((m: any) => m.name === "tls" && m.mountPath === "/etc/nats/tls"), c.name);
+      const rl = spec.containers.find((c: any) => c.name === "reloader");
+      assert.equal(rl.env.find((e: any) => e.name === "WATCH_EXTRA").value, "/etc/nats/tls/$(POD_NAME).crt:/etc/nats/tls/$(POD_NAME).key:/etc/nats/tls/ca.crt");
     });
   });
 
@@ -401,6 +445,14 @@ describe("Kubernetes target under mocks", function () {
       assert.throws(
         () => new SuperCluster("mr", { topology: t, targets: { kubernetes: new KubernetesTarget({ bundle: FAKE_BUNDLE, allowedCidrs: CIDRS }) } }),
         /cluster west \(clusters\[1\]\):\n  serviceType NodePort cannot carry gateway/,
+      );
+    });
+
+    it("a malformed CIDR is named with its position", async () => {
+      await installK8sMocks("k8s");
+      assert.throws(
+        () => new SuperCluster("mr", { topology: topology(), targets: { kubernetes: new KubernetesTarget({ bundle: FAKE_BUNDLE, allowedCidrs: ["10.0.0.0/8", "10.1.2.3"] }) } }),
+        /allowedCidrs\[1\]: "10\.1\.2\.3" is not a CIDR/,
       );
     });
 
@@ -426,6 +478,32 @@ describe("Kubernetes target under mocks", function () {
     it("a kubernetes group without the target registered fails like validation", async () => {
       await installK8sMocks("k8s");
       assert.throws(() => new SuperCluster("mr", { topology: topology(), targets: {} }), (e: Error) => e instanceof TopologyError && /target "kubernetes" is not available/.test(e.message));
+    });
+  });
+
+  describe("NetworkPolicy (opt-in) from the firewall model", () => {
+    it("gateways only from the namespace, allowedCidrs and the other clusters' advertised IPs", async () => {
+      const reg = await installK8sMocks("k8s");
+      const topo = {
+        name: "mr",
+        clusters: [
+          { name: "k", target: "kubernetes", servers: 3 },
+          { name: "aws1", target: "aws", region: "us-east-1", servers: 2 },
+        ],
+      };
+      const aws = new FakeCloudTarget("aws", { advertise: (s) => (s.endsWith("-0") ? "203.0.113.7" : "203.0.113.8") });
+      const sc = new SuperCluster("mr", { topology: topo, targets: { aws, kubernetes: new KubernetesTarget({ bundle: FAKE_BUNDLE, allowedCidrs: ["192.0.2.0/24"], networkPolicy: true }) } });
+      await resolve(sc.clientUrls);
+      await settle(reg);
+      const np = one(reg, NETPOL, "mr-k-netpol").inputs.spec;
+      assert.deepEqual(np.podSelector.matchLabels, { "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "k" });
+      const rule = (port: number) => np.ingress.find((x: any) => x.ports.some((p: any) => p.port === port));
+      assert.deepEqual(rule(6222).from, [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": "k" } } }]);
+      assert.deepEqual(rule(7222).from, [{ podSelector: {} }, { ipBlock: { cidr: "192.0.2.0/24" } }, { ipBlock: { cidr: "203.0.113.7/32" } }, { ipBlock: { cidr: "203.0.113.8/32" } }]);
+      assert.deepEqual(rule(8222).from, [{ podSelector: {} }]);
+      assert.equal(rule(4222).from, undefined, "clients: the Service decides who reaches it");
+      // what the k8s cluster's config dials: the AWS servers' advertised addresses
+      assert.ok(configs(reg, "k")["k-0.conf"]!.includes("@203.0.113.7:7222"));
     });
   });
 
