@@ -14,6 +14,8 @@ import { PROTOCOL_VERSION, VERSION } from "../version";
 import { LeafConn, LeafHost } from "./conn";
 import { RemoteLeaf } from "./remote";
 import { HubInfo, LDS_PREFIX, nuid } from "./protocol";
+import { leafReplyRouter } from "./replies";
+import type { ReplyTracker } from "../gateway/replies";
 
 export { LeafConn } from "./conn";
 export type { LeafCloseReason } from "./conn";
@@ -66,6 +68,8 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
   private advertised = "";
   /** Leafnode URLs of the whole cluster (ours first), for INFO leafnode_urls. */
   private clusterURLs: string[] = [];
+  /** Gateway-routed replies while no gateway module handles them (see replies.ts). */
+  private replies: ReplyTracker | null = null;
 
   get server(): Server {
     if (!this.srv) throw new Error("leafnode addon used before start()");
@@ -82,6 +86,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     server.setLeafnodeURLs = (urls) => this.setLeafnodeURLs(urls);
     server.leafExternalInterest = (account, subject, queue, added) => this.externalInterest(account, subject, queue, added);
     server.interestListeners.push(this);
+    this.claimReplies(server);
     if (o.port !== 0) {
       // Serving plaintext where the config asks for TLS would be a silent downgrade.
       if (o.tls) throw new Error(`leafnodes: "tls" on the leafnode listener is not supported yet; remove it or the listen port`);
@@ -99,6 +104,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     server.setLeafnodeURLs ??= (urls) => this.setLeafnodeURLs(urls);
     server.leafExternalInterest ??= (account, subject, queue, added) => this.externalInterest(account, subject, queue, added);
     if (!server.interestListeners.includes(this)) server.interestListeners.push(this);
+    this.claimReplies(server);
     const wanted = o && o.port !== 0 ? { host: o.host, port: o.port } : null;
     const spec = this.listenSpec;
     if (this.listener && (!wanted || !spec || wanted.host !== spec.host || wanted.port !== spec.port)) {
@@ -143,8 +149,21 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     if (srv) {
       const i = srv.interestListeners.indexOf(this);
       if (i >= 0) srv.interestListeners.splice(i, 1);
+      if (this.replies && srv.replyRouter === this.replies) srv.replyRouter = undefined;
+      this.replies?.close();
+      this.replies = null;
       srv.scheduleFlush();
     }
+  }
+
+  /**
+   * Take gateway-routed replies when no gateway module does (it sets its own router when it
+   * starts, and clears it when it stops, after which a reload gives them back to us).
+   */
+  private claimReplies(server: Server): void {
+    if (server.replyRouter !== undefined) return;
+    this.replies ??= leafReplyRouter(server);
+    server.replyRouter = this.replies;
   }
 
   /** The cluster's leafnode URLs changed (from routes' INFO): tell accepted spokes. */
