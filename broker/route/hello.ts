@@ -48,7 +48,11 @@ export function routeInfo(s: Server, id: RouteIdentity, opts: { nonce?: boolean;
   info.port = port;
   info.headers = true;
   if (id.authRequired) info.auth_required = true;
-  if (c.tls) info.tls_required = true;
+  // Route TLS is always mutual (see tls.ts), which nats-server announces as tls_verify.
+  if (c.tls) {
+    info.tls_required = true;
+    info.tls_verify = true;
+  }
   info.max_payload = s.opts.maxPayload;
   // Field order as nats-server marshals its Info struct.
   if (ip) info.ip = ip;

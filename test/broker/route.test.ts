@@ -15,6 +15,7 @@ import { RawClient, closeAllRaw } from "../helpers/raw";
 import { sleep, freePorts } from "../helpers/ports";
 import { ensureTestCerts } from "../helpers/certs";
 import * as net from "net";
+import { connect as tlsConnect } from "tls";
 import type { Deliverer, DeliverySub } from "../../broker/message";
 import { Server } from "../../broker/server";
 import { Logger } from "../../broker/log";
@@ -651,6 +652,23 @@ describe("routes (cluster)", function () {
       await waitForMesh([a, n, b]);
       await checkPubSub([a, n, b], "tls.pubsub");
       await checkRequestReply([a, b, n], "tls.svc");
+      // Both send the same INFO after the handshake (TLS first on routes).
+      const keys: string[] = [];
+      for (const m of [a, n]) {
+        const line = await new Promise<string>((resolve, reject) => {
+          const sock = tlsConnect({ host: "127.0.0.1", port: m.ports.cluster, cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key), ca: fs.readFileSync(tls.ca) });
+          sock.once("data", (d) => {
+            resolve(d.toString("latin1"));
+            sock.destroy();
+          });
+          sock.once("error", reject);
+        });
+        const info = JSON.parse(/^INFO (\{.*\}) \r\n/.exec(line)![1]);
+        assert.strictEqual(info.tls_required, true, m.kind);
+        assert.strictEqual(info.tls_verify, true, m.kind);
+        keys.push(Object.keys(info).join());
+      }
+      assert.strictEqual(keys[0], keys[1]);
       const plain = await startMember("natsfleet", { name: "P", cluster: "C1", routes: [a.routeURL, n.routeURL] });
       await sleep(1500);
       assert.strictEqual((await monitor(plain, "/routez")).num_routes, 0);
