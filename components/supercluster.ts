@@ -16,6 +16,7 @@ import type { NodeGroup, TargetRegistry } from "./target";
 import { Cluster } from "./cluster";
 import { LeafNode } from "./leafnode";
 import { LocalTarget, LocalTargetOptions } from "./local/target";
+import { kubernetesIfUsed } from "./kubernetes/register";
 import { defaultStateDir } from "./local/processes";
 import { TopologyResource, TopologyResourceArgs } from "./topology-resource";
 import { normalizeTopology, productionClusters } from "./plan/normalize";
@@ -23,7 +24,7 @@ import { normalizeTopology, productionClusters } from "./plan/normalize";
 export interface SuperClusterArgs {
   /** The declaration, as under `natsfleet:topology` (validated here). */
   topology: unknown;
-  /** Platforms by target kind. Default: the local target only. */
+  /** Platforms by target kind. Default: the local target, and Kubernetes when the topology uses it. */
   targets?: TargetRegistry;
   /** Options of the default local target (ignored when `targets` is given). */
   local?: Partial<LocalTargetOptions>;
@@ -51,7 +52,7 @@ export class SuperCluster extends pulumi.ComponentResource {
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // before super(): a topology that fails here registers not even this component
     const model = validateTopology(args.topology);
-    const targets = args.targets ?? { local: new LocalTarget(localOptions(args.local)) };
+    const targets = args.targets ?? { local: new LocalTarget(localOptions(args.local)), ...kubernetesIfUsed(model) };
     checkTargets(model, targets);
     super("natsfleet:index:SuperCluster", name, {}, opts);
     Object.assign(this, createSuperCluster(name, this, model, targets, productionClusters(args.topology)));

@@ -59,7 +59,8 @@ export function kubernetesOptionsFromConfig(value: unknown, key = "natsfleet:kub
     if (i.code === "unrecognized_keys") return (i as unknown as { keys: string[] }).keys.map((k) => `${at}.${k}: unknown field`);
     return [`${at}: ${i.message}`];
   });
-  throw new Error(`stack config ${key} is not valid:\n${lines.map((l) => `  ${l}`).join("\n")}`);
+  // RunError: `pulumi up` prints the message alone, without a stack trace
+  throw new pulumi.RunError(`stack config ${key} is not valid:\n${lines.map((l) => `  ${l}`).join("\n")}`);
 }
 
 /** The target as the stack configures it: what the program's target registry registers. */

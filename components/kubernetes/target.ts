@@ -22,8 +22,11 @@ import { Pki, groupUsesTls, sharedPki, superClusterName } from "../common/pki";
 import { cidrProblems, hostCidr } from "../common/firewall";
 import * as spec from "./spec";
 
-/** A deployment the target refuses, naming the group and what to change. */
-export class KubernetesTargetError extends Error {
+/**
+ * A deployment the target refuses, naming the group and what to change. A RunError, so
+ * `pulumi up` prints the message alone, without a stack trace.
+ */
+export class KubernetesTargetError extends pulumi.RunError {
   constructor(group: NodeGroup, problems: string[]) {
     super(`kubernetes target, ${group.kind === "cluster" ? "cluster" : "leaf node"} ${group.name} (${group.path}):\n${problems.map((p) => `  ${p}`).join("\n")}`);
     this.name = "KubernetesTargetError";

@@ -19,13 +19,14 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 describe("k8s stack (stacks/Pulumi.k8s.yaml) under mocks", function () {
   this.timeout(60000);
 
-  it("one 3-server cluster on the current context: the objects, configs and outputs", async () => {
+  it("one 3-server cluster on the current context through the default registry: the objects, configs and outputs", async () => {
     const decl = readDeclaration(path.join(ROOT, "stacks", "Pulumi.k8s.yaml")).declaration;
     const reg = await installK8sMocks("k8s", {
       "natsfleet:topology": JSON.stringify(decl),
       "natsfleet:kubernetes": JSON.stringify({ labels: { team: "messaging" } }),
     });
-    const out = program({ targets: { kubernetes: kubernetesTargetFromStack() } });
+    // no targets: the default registry the CLI-run program gets
+    const out = program();
     const urls = await resolve(out.clientUrls);
     await settle(reg);
     assert.deepEqual(urls, { nats: [0, 1, 2].map((i) => `nats://nats-${i}.nats-headless.natsfleet.svc.cluster.local:4222`) });

@@ -434,7 +434,8 @@ describe("Kubernetes target under mocks", function () {
       await installK8sMocks("k8s");
       assert.throws(
         () => new SuperCluster("mr", { topology: topology(), targets: { kubernetes: new KubernetesTarget({ bundle: FAKE_BUNDLE }) } }),
-        (e: Error) => e instanceof KubernetesTargetError && /cluster east \(clusters\[0\]\)/.test(e.message) && /allowedCidrs/.test(e.message),
+        // a RunError: `pulumi up` shows the message without a stack trace
+        (e: Error) => e instanceof KubernetesTargetError && pulumi.RunError.isInstance(e) && /cluster east \(clusters\[0\]\)/.test(e.message) && /allowedCidrs/.test(e.message),
       );
     });
 
