@@ -177,6 +177,11 @@ export function userAccountNow(opts: ServerOptions, c: ConnectOptions): string |
   return e ? e.config.account ?? "" : undefined;
 }
 
+/** The configured (non-nkey) user of that name. */
+export function configuredUser(opts: ServerOptions, name: string): UserConfig | undefined {
+  return compile(opts).users.get(name)?.config;
+}
+
 /** Client connections are STANDARD; a user limited to other types cannot connect here. */
 function typeAllowed(u: UserConfig): boolean {
   const t = u.allowedConnectionTypes;

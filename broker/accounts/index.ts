@@ -146,6 +146,8 @@ export function linkAccounts(server: Server, specs: AccountSpec[], problem: (msg
   for (const [acc, sub] of streamInterest.get(server) ?? []) server.removeSub(acc, sub);
   const interest: Array<[Account, DeliverySub]> = [];
   streamInterest.set(server, interest);
+  // Route interest for imports matters only with routes; without, it would only show in counts.
+  const clustered = server.opts.cluster !== undefined;
   for (const acc of server.accounts.values()) {
     // Pending responses survive a reload; routes are rebuilt.
     const keep = acc.links?.responses;
@@ -171,11 +173,13 @@ export function linkAccounts(server: Server, specs: AccountSpec[], problem: (msg
         if (prefix && !prefix.endsWith(".")) prefix += ".";
         const route: StreamRoute = { pattern: imp.subject, into: importer, prefix, to: imp.to };
         linksOf(exporter).streams.push(route);
-        const sub: DeliverySub = { subject: imp.subject, conn: new StreamCatcher(server, route) };
-        interest.push([exporter, sub]);
-        server.addSub(exporter, sub);
+        if (clustered) {
+          const sub: DeliverySub = { subject: imp.subject, conn: new StreamCatcher(server, route) };
+          interest.push([exporter, sub]);
+          server.addSub(exporter, sub);
+        }
       } else {
-        catchResponses(server, exporter);
+        if (clustered) catchResponses(server, exporter);
         linksOf(importer).services.push({
           local: imp.to ?? imp.subject,
           remote: imp.subject,

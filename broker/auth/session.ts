@@ -6,7 +6,7 @@
 import type { Server } from "../server";
 import type { Client, ConnectOptions } from "../client";
 import type { Account } from "../account";
-import { authenticate, AuthResult, nonceRequired, newNonce, userAccountNow, compile } from "../auth";
+import { authenticate, AuthResult, nonceRequired, newNonce, userAccountNow, compile, configuredUser } from "../auth";
 import { GLOBAL_ACCOUNT } from "../account";
 import { systemEventsOf } from "../accounts/system";
 import { ClientPermissions } from "../permissions";
@@ -44,7 +44,14 @@ export function authenticateClient(server: Server, c: Client, o: ConnectOptions)
     c.close("Maximum Account Connections Exceeded");
     return undefined;
   }
-  credentials.set(c, { ...o });
+  const kept = { ...o };
+  const noAuth = server.opts.noAuthUser;
+  if (noAuth && r.user === noAuth && !o.user && !o.pass && !o.auth_token && !o.nkey && !o.jwt) {
+    // As nats-server, a no_auth_user login is that user with its configured password from now on.
+    kept.user = noAuth;
+    kept.pass = configuredUser(server.opts, noAuth)?.password;
+  }
+  credentials.set(c, kept);
   apply(server, c, r);
   if (!c.connectReceived) {
     // Announced once the CONNECT is done and the account bound.

@@ -159,5 +159,18 @@ for (const kind of SERVER_KINDS) {
       await a.sync();
       assert.ok(accepted(await login(s.port, { user: "c", pass: "changed" })));
     });
+
+    it("reload: a no_auth_user login keeps the password it got (changed password -> 'Authorization Violation')", async () => {
+      const conf = (users: string) => `no_auth_user: g1\nauthorization { users: [ ${users} ] }`;
+      const s = await start(conf(`{user: g1, password: p1}, {user: g2, password: p2}`));
+      const first = await login(s.port, {});
+      assert.ok(accepted(first));
+      await reload(s, conf(`{user: g1, password: p1}, {user: g2, password: p2changed}`));
+      assert.ok(await first.staysOpen(200), "g1 is unchanged: the login stays");
+      await reload(s, conf(`{user: g1, password: p1changed}, {user: g2, password: p2}`));
+      await first.waitClosed();
+      assert.strictEqual(first.afterInfo(), "PONG\r\n" + err("Authorization Violation"));
+      assert.ok(accepted(await login(s.port, {})));
+    });
   });
 }
