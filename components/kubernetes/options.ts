@@ -73,6 +73,11 @@ export interface KubernetesGroupOptions {
   lameDuckGracePeriod?: string;
   /** How often the reloader compares the mounted config (default 2000 ms). */
   reloadPollMs?: number;
+  /**
+   * User (and group) both containers run as (default 1000, the `node` user of the Node
+   * images; the official nats image runs as any user). Never root.
+   */
+  runAsUser?: number;
   /** Add a NetworkPolicy: routes from own pods only, monitoring from the namespace (default false; see spec.ts networkPolicy). */
   networkPolicy?: boolean;
 }
@@ -114,6 +119,7 @@ export const K8S_DEFAULTS = {
   reloaderResources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } } as Resources,
   spread: { topologyKeys: ["topology.kubernetes.io/zone", "kubernetes.io/hostname"], maxSkew: 1, whenUnsatisfiable: "ScheduleAnyway" as const },
   storageMountPath: "/data",
+  runAsUser: 1000,
 };
 
 /** A group's options: its overrides on top of the target-wide ones. */

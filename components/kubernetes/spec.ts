@@ -145,6 +145,18 @@ function probe(port: string, period: number, failures: number, initialDelay = 0)
   return { httpGet: { path: "/healthz", port }, periodSeconds: period, failureThreshold: failures, timeoutSeconds: 5, initialDelaySeconds: initialDelay };
 }
 
+/** Nothing in the pod writes outside its emptyDirs or needs a capability. */
+const CONTAINER_SECURITY: core.v1.SecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+};
+
+function podSecurity(o: KubernetesGroupOptions): core.v1.PodSecurityContext {
+  const uid = o.runAsUser ?? K8S_DEFAULTS.runAsUser;
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } };
+}
+
 const POD_NAME_ENV: core.v1.EnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
 
 function brokerContainer(g: GroupSpec): core.v1.Container {
@@ -168,6 +180,7 @@ function brokerContainer(g: GroupSpec): core.v1.Container {
     volumeMounts: mounts,
     resources: o.resources ?? K8S_DEFAULTS.resources,
     lifecycle: { preStop: { exec: { command: g.broker.preStop } } },
+    securityContext: CONTAINER_SECURITY,
   };
   if (o.imagePullPolicy) c.imagePullPolicy = o.imagePullPolicy;
   if (g.ports.http > 0) {
@@ -200,6 +213,7 @@ function reloaderContainer(g: GroupSpec): core.v1.Container {
       ...(g.tls ? [{ name: "tls", mountPath: POD_PATHS.tlsDir, readOnly: true }] : []),
     ],
     resources: o.reloaderResources ?? K8S_DEFAULTS.reloaderResources,
+    securityContext: CONTAINER_SECURITY,
   };
   if (o.imagePullPolicy) c.imagePullPolicy = o.imagePullPolicy;
   return c;
@@ -235,6 +249,8 @@ export function statefulSet(g: GroupSpec): k8s.apps.v1.StatefulSetArgs {
   const podSpec: core.v1.PodSpec = {
     // the reloader signals the broker's pid from the broker's pid file
     shareProcessNamespace: true,
+    // one non-root user for both containers: the reloader may signal the broker without CAP_KILL
+    securityContext: podSecurity(o),
     terminationGracePeriodSeconds: o.terminationGracePeriodSeconds ?? K8S_DEFAULTS.terminationGracePeriodSeconds,
     containers: [brokerContainer(g), reloaderContainer(g)],
     volumes: volumes(g),

@@ -40,6 +40,7 @@ const groupShape = {
   lameDuckGracePeriod: duration.optional(),
   reloadPollMs: z.number().int().min(100).optional(),
   networkPolicy: z.boolean().optional(),
+  runAsUser: z.number().int().min(1).optional(),
 };
 
 const schema = z.strictObject({

@@ -276,6 +276,16 @@ describe("Kubernetes target under mocks", function () {
       assert.match(one(r.reg, CONFIGMAP, "mr-east-scripts").inputs.data["reloader.js"], /SIGHUP/);
     });
 
+    it("security: non-root, one user for both containers, no privilege escalation, read-only root", () => {
+      assert.deepEqual(podSpec("east").securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+      for (const c of podSpec("west").containers) {
+        assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } }, c.name);
+      }
+      // every path a container writes is an emptyDir (pid file, unpacked bundle)
+      const writable = new Set(podSpec("east").volumes.filter((v: any) => v.emptyDir).map((v: any) => v.name));
+      for (const c of podSpec("east").containers) for (const m of c.volumeMounts) if (!m.readOnly) assert.ok(writable.has(m.name), `${c.name} writes ${m.name}`);
+    });
+
     it("resources and topology spread", () => {
       assert.deepEqual(broker("east").resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } });
       assert.ok(reloader("east").resources.limits.memory);
