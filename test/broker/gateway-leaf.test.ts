@@ -234,6 +234,56 @@ describe("gateways and leaf nodes together", function () {
     assert.strictEqual(await requestUntilAnswered(nb, "exe.s", "2"), "S:2");
   });
 
+  it("cluster A of two routed natsfleet servers: the spoke on one of them reaches B and is reached from B whichever A server holds the link", async () => {
+    const port = await freePort();
+    const b = await startTheirs(`gateway { name: B, listen: "127.0.0.1:${port}" }`);
+    const a1 = await startOurs(
+      `cluster { name: A, listen: "127.0.0.1:-1" }\ngateway { name: A, listen: "127.0.0.1:-1", gateways: [ { name: B, url: "nats://127.0.0.1:${port}" } ] }\n${hubConf("ours")}`,
+      { gateways: true, routes: true },
+    );
+    // A2 names no gateway: it learns B from A1 over the route (gossip), as nats-server does.
+    const a2 = await startOurs(
+      `cluster { name: A, listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:${a1.clusterPort}"] }\ngateway { name: A, listen: "127.0.0.1:-1" }\n${hubConf("ours")}`,
+      { gateways: true, routes: true },
+    );
+    await waitFor(
+      "both A servers linked with B both ways",
+      async () => {
+        const jb = await getJSON(b.httpPort, "/gatewayz");
+        const j1 = await getJSON(a1.httpPort, "/gatewayz");
+        const j2 = await getJSON(a2.httpPort, "/gatewayz");
+        return jb.inbound_gateways?.A?.length === 2 && j1.outbound_gateways?.B !== undefined && j2.outbound_gateways?.B !== undefined;
+      },
+      15000,
+    );
+    // The route INFO carried each server's gateway and leafnode URLs.
+    const urls = (s: OurServer) => (s.server.routes ? [...s.server.routes.values()] : []).map((r) => (r as unknown as { info?: { gateway_url?: string; leafnode_urls?: string[] } }).info);
+    assert.deepStrictEqual(urls(a1).map((i) => i?.gateway_url), [a2.server.gatewayRouteHooks?.url]);
+    assert.deepStrictEqual(urls(a1).map((i) => i?.leafnode_urls), [[a2.server.leafnodeURL]]);
+    const spoke = await startTheirs(spokeConf(a1.leafPort));
+    await waitLeafs(a1, 1);
+    // The hub's INFO to spokes lists every hub of the cluster (from route leafnode_urls).
+    assert.deepStrictEqual([...a1.leaf.hubInfo().leafnode_urls].sort(), [a1.server.leafnodeURL, a2.server.leafnodeURL].sort());
+    const nb = await client(b.url);
+    const ns = await client(spoke.url);
+    serve(nb, "rt.b", "B");
+    await nb.flush();
+    assert.strictEqual(await requestUntilAnswered(ns, "rt.b", "1"), "B:1");
+    serve(ns, "rt.s", "S");
+    await ns.flush();
+    assert.strictEqual(await requestUntilAnswered(nb, "rt.s", "2"), "S:2");
+    // Fresh requesters (mapped replies) from both sides, several times, whichever A server B's link reaches.
+    const ns2 = await client(spoke.url);
+    const nb2 = await client(b.url);
+    for (let i = 0; i < 5; i++) {
+      assert.strictEqual(sc.decode((await ns2.request("rt.b", sc.encode(`s${i}`), { timeout: 1500 })).data), `B:s${i}`);
+      assert.strictEqual(sc.decode((await nb2.request("rt.s", sc.encode(`b${i}`), { timeout: 1500 })).data), `S:b${i}`);
+    }
+    // A client of A2 (no leaf there) reaches the spoke's service over the route.
+    const na2 = await client(a2.url);
+    assert.strictEqual(await requestUntilAnswered(na2, "rt.s", "3"), "S:3");
+  });
+
   for (const hubKind of ["ours", "theirs"] as const) {
     for (const spokeKind of ["ours", "theirs"] as const) {
       const name = (k: Impl) => (k === "ours" ? "natsfleet" : "nats-server");
