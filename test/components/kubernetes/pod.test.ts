@@ -16,7 +16,8 @@ import { validateTopology } from "../../../components/topology/validate";
 import { render } from "../../../components/topology/render";
 import { withServerPorts } from "../../../components/topology/ports";
 import { podConfig } from "../../../components/kubernetes/config";
-import { RELOADER_SCRIPT } from "../../../components/kubernetes/reloader";
+import { POD_PATHS, RELOADER_SCRIPT } from "../../../components/kubernetes/reloader";
+import { BUNDLE_UNPACK_DIR, brokerProcess, bundleData } from "../../../components/kubernetes/broker";
 
 const POD = "pod-0";
 
@@ -176,6 +177,32 @@ describe("Kubernetes pod, run as local processes", function () {
       await waitFor(`${b.label} lame duck`, () => /lame duck mode/i.test(broker.output()));
     });
   }
+
+  it("compressed bundle: the pod's own start command unpacks it and runs the broker", async () => {
+    const podDir = path.join(dir, "packed");
+    // the bundle squeezed under a tiny limit, so the compressed form is chosen
+    const bundle = bundleData(fs.readFileSync(bundleFile(dir), "utf8"), 200 * 1024);
+    assert.equal(bundle.compressed, true);
+    const proc = brokerProcess("natsfleet", {}, bundle, "x-broker");
+    // the pod's paths, moved under the test folder
+    const moved: Record<string, string> = {
+      [POD_PATHS.brokerDir]: path.join(podDir, "opt"),
+      [BUNDLE_UNPACK_DIR]: path.join(podDir, "unpacked"),
+      [POD_PATHS.configDir]: path.join(podDir, "config"),
+    };
+    for (const d of Object.values(moved)) fs.mkdirSync(d, { recursive: true });
+    for (const [name, b64] of Object.entries(bundle.binaryData!)) fs.writeFileSync(path.join(moved[POD_PATHS.brokerDir]!, name), Buffer.from(b64, "base64"));
+    const conf = await renderPodConfig(path.join(podDir, "nats.pid"));
+    fs.writeFileSync(path.join(moved[POD_PATHS.configDir]!, `${POD}.conf`), conf.text);
+    let script = proc.command[2]!;
+    for (const [from, to] of Object.entries(moved)) script = script.split(from).join(to);
+    assert.deepEqual(proc.command.slice(0, 2), ["sh", "-c"]);
+    const broker = track(start("sh", ["-c", script], { POD_NAME: POD }));
+    await waitFor(`unpacked broker /healthz\n${broker.output()}`, async () => (await healthz(conf.monitor)) === 200);
+    // `exec`: the broker replaces the shell, so the pid file names the container's process
+    await waitFor("pid file", () => fs.existsSync(path.join(podDir, "nats.pid")));
+    assert.equal(Number(fs.readFileSync(path.join(podDir, "nats.pid"), "utf8").trim()), broker.child.pid);
+  });
 
   it("reloader: waits for the broker's pid file, reports a problem once, then signals", async () => {
     const podDir = path.join(dir, "waits");
