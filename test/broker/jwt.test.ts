@@ -25,6 +25,7 @@ interface Fixture {
   revokedUser: KeyPair;
   acctJwt: string;
   limits: Record<string, unknown>;
+  sys: KeyPair;
 }
 
 /** A user JWT for `acct` and the signer of the INFO nonce for its key. */
@@ -61,7 +62,7 @@ resolver_preload: {
   ${limited.getPublicKey()}: "${limitedJwt}"
 }
 `;
-  return { dir, config, op, acct, other, limited, revokedUser, acctJwt, limits: open.limits };
+  return { dir, config, op, acct, other, limited, revokedUser, acctJwt, limits: open.limits, sys };
 }
 
 for (const kind of SERVER_KINDS) {
@@ -133,6 +134,21 @@ for (const kind of SERVER_KINDS) {
       const bad = await login(s.port, { jwt: remote.jwt }, remote.sign);
       await bad.waitClosed();
       assert.strictEqual(bad.afterInfo(), err("Authorization Violation"));
+    });
+
+    it("a system account user sees $SYS.ACCOUNT.<account key>.CONNECT events", async () => {
+      const su = await userJwt(fx.sys);
+      const sysc = await login(s.port, { jwt: su.jwt }, su.sign);
+      assert.ok(accepted(sysc), sysc.afterInfo());
+      sysc.send("SUB $SYS.ACCOUNT.*.CONNECT 1\r\n");
+      await sysc.sync();
+      const u = await userJwt(fx.other);
+      const c = await login(s.port, { jwt: u.jwt }, u.sign);
+      assert.ok(accepted(c));
+      const text = await sysc.waitFor(new RegExp(`MSG \\$SYS\\.ACCOUNT\\.${fx.other.getPublicKey()}\\.CONNECT 1 +\\d+\\r\\n\\{.*\\}\\r\\n`), 3000, false);
+      const body = JSON.parse(/\r\n(\{.*\})\r\n/.exec(text.slice(text.indexOf("MSG $SYS")))![1]);
+      assert.strictEqual(body.client.acc, fx.other.getPublicKey());
+      assert.strictEqual(body.client.jwt, u.jwt);
     });
 
     it("user permissions from the JWT give the exact -ERR texts", async () => {
