@@ -7,6 +7,8 @@ import * as assert from "assert";
 import { SERVER_KINDS, ServerKind, ServerProcess, spawnServer, natsServerBinary, stopAllServers } from "../helpers/servers";
 import { closeAllRaw } from "../helpers/raw";
 import { accepted, err, login, reload, sleep } from "./security-helpers";
+import { PermissionSet, ClientPermissions } from "../../broker/permissions";
+import { mapSubject, exportFor } from "../../broker/accounts";
 
 const usersBlock = (aliceSub: string) => `authorization {
   users: [
@@ -160,3 +162,40 @@ for (const kind of SERVER_KINDS) {
     });
   });
 }
+
+describe("permission matching (unit)", () => {
+  it("a SUB is allowed only where the allow list covers its subject token by token (nats-server's sublist rules)", () => {
+    const p = new PermissionSet({ subscribe: { allow: ["foo.*", "bar.>", "q.x grp"] } });
+    assert.strictEqual(p.canSubscribe("foo.a"), true);
+    assert.strictEqual(p.canSubscribe("foo.*"), true);
+    assert.strictEqual(p.canSubscribe("foo.>"), true, "'>' as the last token is matched by '*' there");
+    assert.strictEqual(p.canSubscribe("foo.a.b"), false);
+    assert.strictEqual(p.canSubscribe(">"), false);
+    assert.strictEqual(p.canSubscribe("bar.x.y"), true);
+    assert.strictEqual(p.canSubscribe("bar"), false);
+    assert.strictEqual(p.canSubscribe("q.x"), false);
+    assert.strictEqual(p.canSubscribe("q.x", "grp"), true);
+    assert.strictEqual(p.canSubscribe("q.x", "other"), false);
+  });
+
+  it("publish: allow then deny, cached; allow_responses grants count and expire", () => {
+    const p = new ClientPermissions(new PermissionSet({ publish: { allow: ["a.>"], deny: ["a.b"] }, allowResponses: { maxMsgs: 1, expires: 60000 } }));
+    assert.strictEqual(p.canPublish("a.c"), true);
+    assert.strictEqual(p.canPublish("a.b"), false);
+    assert.strictEqual(p.canPublish("r.1"), false);
+    p.trackReply("r.1");
+    assert.strictEqual(p.canPublish("r.1"), true);
+    assert.strictEqual(p.canPublish("r.1"), false, "max 1 response");
+  });
+
+  it("maps imported subjects and checks exports", () => {
+    assert.strictEqual(mapSubject("svc.a.b", "svc.*.*", "in.*.x.*"), "in.a.x.b");
+    assert.strictEqual(mapSubject("svc.a.b.c", "svc.>", "in.>"), "in.a.b.c");
+    assert.strictEqual(mapSubject("svc.a", "svc.a", "other"), "other");
+    const exports = [{ kind: "stream" as const, subject: "feed.>" }, { kind: "service" as const, subject: "priv", accounts: ["B"] }];
+    assert.ok(exportFor(exports, "stream", "feed.x.>", "Z"));
+    assert.ok(!exportFor(exports, "stream", "feed", "Z"));
+    assert.ok(exportFor(exports, "service", "priv", "B"));
+    assert.ok(!exportFor(exports, "service", "priv", "C"));
+  });
+});
