@@ -255,7 +255,9 @@ export function crossAccounts(server: Server, from: Deliverer, acc: Account, m: 
         if (target.responses.size > 10000) pruneResponses(target);
         target.responses.set(reply, { into: acc, reply: m.reply, singleton: s.singleton, expires: Date.now() + s.ttl });
       }
-      n += server.routeMessage(from, s.target, retarget(m, mapSubject(m.subject, s.local, s.remote), reply));
+      // The import itself is a receiver (nats-server's internal subscription): a requester gets
+      // no "no responders" status even when the exporter has no responder.
+      n += Math.max(1, server.routeMessage(from, s.target, retarget(m, mapSubject(m.subject, s.local, s.remote), reply)));
     }
   } finally {
     depth--;

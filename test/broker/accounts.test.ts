@@ -175,6 +175,19 @@ for (const kind of SERVER_KINDS) {
       assert.ok(!(await x2.sync()).includes("MSG"));
     });
 
+    it("a request to an imported service without responders gets no no-responders status (the import is a receiver)", async () => {
+      s = await spawnServer(kind as ServerKind, [], { config: LINKED(B_IMPORTS) });
+      const b = await login(s.port, { user: "b", pass: "b", headers: true, no_responders: true });
+      assert.ok(accepted(b));
+      b.send("SUB _INBOX.r 1\r\nPUB echo _INBOX.r 0\r\n\r\n");
+      await sleep(300);
+      const out = (await b.sync()).replace(/PONG\r\n/g, "");
+      assert.strictEqual(out, "");
+      // Without an import, the same request does get the 503.
+      b.send("PUB nothing _INBOX.r 0\r\n\r\n");
+      await b.waitFor("NATS/1.0 503", 3000, false);
+    });
+
     it("reload: a removed import stops the flow, others continue", async () => {
       s = await spawnServer(kind as ServerKind, [], { config: LINKED(B_IMPORTS) });
       const [a, b] = await Promise.all(["a", "b"].map(user));
