@@ -20,8 +20,11 @@ export function lbHostname(resourceName: string): string {
   return `${resourceName}.lb.example.net`;
 }
 
-/** Recorder with LoadBalancer status, for the Kubernetes target. */
-export async function installK8sMocks(stack: string, config: Record<string, string> = {}): Promise<Registered[]> {
+/**
+ * Recorder with LoadBalancer status, for the Kubernetes target. `preview`: a preview of a new
+ * stack, where no load balancer has an address yet (its status stays unknown).
+ */
+export async function installK8sMocks(stack: string, config: Record<string, string> = {}, preview = false): Promise<Registered[]> {
   const registered: Registered[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -33,7 +36,7 @@ export async function installK8sMocks(stack: string, config: Record<string, stri
         if (args.type === "tls:index/privateKey:PrivateKey") state.privateKeyPem = `KEY(${args.name})`;
         if (args.type === "tls:index/certRequest:CertRequest") state.certRequestPem = `CSR(${args.name})`;
         if (args.type === "tls:index/selfSignedCert:SelfSignedCert" || args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `CERT(${args.name})`;
-        if (args.type === SERVICE && args.inputs?.spec?.type === "LoadBalancer") {
+        if (!preview && args.type === SERVICE && args.inputs?.spec?.type === "LoadBalancer") {
           state.status = { loadBalancer: { ingress: [{ hostname: lbHostname(args.name) }] } };
         }
         return { id: args.custom ? `${args.name}-id` : undefined, state };
@@ -44,7 +47,7 @@ export async function installK8sMocks(stack: string, config: Record<string, stri
     },
     "natsfleet",
     stack,
-    false,
+    preview,
   );
   pulumi.runtime.setAllConfig(config);
   return registered;

@@ -102,6 +102,12 @@ function bundleFile(dir: string): string {
   return file;
 }
 
+/** A stand-in broker that reports each SIGHUP; SIGHUP kills a process that has no handler yet. */
+async function standInReady(p: Proc): Promise<Proc> {
+  await waitFor("stand-in broker ready", () => p.output().includes("ready"));
+  return p;
+}
+
 describe("Kubernetes pod, run as local processes", function () {
   this.timeout(90000);
   let dir: string;
@@ -118,6 +124,7 @@ describe("Kubernetes pod, run as local processes", function () {
   });
   after(() => removeDir(dir));
 
+  const standIn = () => start(process.execPath, ["-e", "process.on('SIGHUP',()=>console.log('HUP'));console.log('ready');setInterval(()=>{},1000)"]);
   const track = (p: Proc) => {
     procs.push(p);
     if (p.child.pid) pids.add(p.child.pid);
@@ -210,7 +217,7 @@ describe("Kubernetes pod, run as local processes", function () {
     const secret = new MountedSecret(path.join(podDir, "config"));
     secret.write({ "p.conf": "a: 1\n" });
     // a stand-in broker that reports each SIGHUP
-    const target = track(start(process.execPath, ["-e", "process.on('SIGHUP',()=>console.log('HUP'));setInterval(()=>{},1000)"]));
+    const target = await standInReady(track(standIn()));
     const script = path.join(podDir, "reloader.js");
     fs.writeFileSync(script, RELOADER_SCRIPT);
     const reloader = track(start(process.execPath, [script], { CONFIG_FILE: path.join(secret.dir, "p.conf"), PID_FILE: pidFile, POLL_MS: "30" }));
@@ -231,7 +238,7 @@ describe("Kubernetes pod, run as local processes", function () {
     secret.write({ "p.conf": "a: 1\n" });
     const certs = new MountedSecret(path.join(podDir, "tls"));
     certs.write({ "p.crt": "one", "ca.crt": "ca" });
-    const target = track(start(process.execPath, ["-e", "process.on('SIGHUP',()=>console.log('HUP'));setInterval(()=>{},1000)"]));
+    const target = await standInReady(track(standIn()));
     const pidFile = path.join(podDir, "nats.pid");
     fs.writeFileSync(pidFile, `${target.child.pid}\n`);
     const script = path.join(podDir, "reloader.js");

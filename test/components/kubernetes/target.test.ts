@@ -358,6 +358,20 @@ describe("Kubernetes target under mocks", function () {
     });
   });
 
+  describe("preview of a new stack (no load balancer address yet)", () => {
+    it("registers the same objects as up, with the pod templates known and the configs unknown", async () => {
+      const up = await run(topology());
+      const reg = await installK8sMocks("k8s", {}, true);
+      new SuperCluster("mr", { topology: topology(), targets: { kubernetes: new KubernetesTarget({ allowedCidrs: CIDRS, bundle: FAKE_BUNDLE }) } });
+      await settle(reg, 100);
+      const keys = (rs: Registered[]) => rs.map((x) => `${x.type} ${x.name}`).sort();
+      assert.deepEqual(keys(reg), keys(up.reg));
+      // the pod template does not wait for any address: a preview shows whether pods restart
+      assert.deepEqual(one(reg, STS, "mr-east-sts").inputs.spec.template, one(up.reg, STS, "mr-east-sts").inputs.spec.template);
+      assert.equal(one(reg, SECRET, "mr-east-config").inputs.stringData?.__pulumiUnknown, true, "configs wait for the load balancer");
+    });
+  });
+
   describe("growth restarts nothing", () => {
     for (const tls of [false, true]) it(`one more server and one more cluster change only replicas and config data of existing objects${tls ? " (TLS on)" : ""}`, async () => {
       const before = await run(topology({ tls }));
