@@ -62,11 +62,6 @@ function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]+/g, "-");
 }
 
-/** The SuperCluster's name: allocate gets `${superCluster}-${group}` as prefix. */
-function scopeOf(prefix: string, group: string): string {
-  return prefix.endsWith(`-${group}`) ? prefix.slice(0, -group.length - 1) : prefix;
-}
-
 /** The first address of a LoadBalancer Service, failing loudly when there is none yet. */
 function loadBalancerAddress(svc: k8s.core.v1.Service, what: string): pulumi.Output<string> {
   return svc.status.apply((status) => {
@@ -103,13 +98,14 @@ export class KubernetesTarget implements Target {
     if (ports.http <= 0) problems.push("the monitoring (http) port is needed for the /healthz probes");
     if (problems.length) throw new KubernetesTargetError(group, problems);
 
-    const scope = scopeOf(prefix, group.name);
+    // providers, namespaces and the CA are per SuperCluster, named after it
+    const scope = superClusterName(prefix, group);
     const provider = this.providerFor(model.context, parent, scope);
     const namespaceResource = this.namespaceFor(model, provider, parent, scope);
     const names = groupNames(group.name);
     const domain = this.opts.clusterDomain ?? K8S_DEFAULTS.clusterDomain;
     const state: Allocated = { names, namespace: model.namespace, ports, options, provider, namespaceResource, addresses: {} };
-    if (groupUsesTls(group)) state.pki = sharedPki(parent, superClusterName(prefix, group));
+    if (groupUsesTls(group)) state.pki = sharedPki(parent, scope);
 
     let advertise: pulumi.Input<string> | undefined;
     if (external.length > 0) {
@@ -121,7 +117,7 @@ export class KubernetesTarget implements Target {
       );
       advertise = type === "LoadBalancer" ? loadBalancerAddress(state.external, `${group.name} external Service`) : serviceDns(names.external, model.namespace, domain);
     }
-    this.allocated.set(group.name, state);
+    this.allocated.set(prefix, state);
 
     const alloc: Allocation = { addresses: state.addresses };
     if (state.pki) alloc.tlsFiles = {};
@@ -135,7 +131,8 @@ export class KubernetesTarget implements Target {
 
   deploy(req: DeployRequest): DeployedServer[] {
     const group = req.group;
-    const state = this.allocated.get(group.name);
+    // SuperCluster deploys under the prefix it allocated with (`${superCluster}-${group}`)
+    const state = this.allocated.get(req.prefix);
     if (!state) throw new Error(`internal: kubernetes group ${group.name} deployed before it was allocated`);
     const { names, options } = state;
     const opts = this.resourceOptions(req.parent, state);
@@ -254,7 +251,7 @@ export class KubernetesTarget implements Target {
    * ConfigMaps and Secrets change in place; otherwise a config change would replace them.
    */
   private providerFor(context: string | undefined, parent: pulumi.Resource, scope: string): k8s.Provider | undefined {
-    const key = context ?? "";
+    const key = `${scope}\0${context ?? ""}`;
     if (this.providers.has(key)) return this.providers.get(key);
     let provider = context === undefined ? this.opts.provider : this.opts.providers?.[context];
     if (!provider) {
@@ -270,7 +267,7 @@ export class KubernetesTarget implements Target {
 
   private namespaceFor(model: KubernetesTargetModel, provider: k8s.Provider | undefined, parent: pulumi.Resource, scope: string): k8s.core.v1.Namespace | undefined {
     if (this.opts.existingNamespace) return undefined;
-    const key = `${model.context ?? ""}/${model.namespace}`;
+    const key = `${scope}\0${model.context ?? ""}\0${model.namespace}`;
     let ns = this.namespaces.get(key);
     if (!ns) {
       const name = `${scope}-ns-${model.context === undefined ? "" : `${slug(model.context)}-`}${slug(model.namespace)}`;
