@@ -532,6 +532,23 @@ describe("Kubernetes target under mocks", function () {
     });
   });
 
+  describe("one target, two SuperClusters", () => {
+    it("keeps their providers, namespaces and objects apart", async () => {
+      const reg = await installK8sMocks("k8s");
+      const target = new KubernetesTarget({ bundle: FAKE_BUNDLE, existingNamespace: false });
+      const topo = (name: string, ns: string) => ({ name, clusters: [{ name: "core", target: "kubernetes", servers: 3, kubernetes: { namespace: ns } }] });
+      const a = new SuperCluster("a", { topology: topo("a", "ns-a"), targets: { kubernetes: target } });
+      const b = new SuperCluster("b", { topology: topo("b", "ns-b"), targets: { kubernetes: target } });
+      assert.deepEqual((await resolve(a.clientUrls)).core![0], "nats://core-0.core-headless.ns-a.svc.cluster.local:4222");
+      assert.deepEqual((await resolve(b.clientUrls)).core![0], "nats://core-0.core-headless.ns-b.svc.cluster.local:4222");
+      await settle(reg);
+      assert.deepEqual(names(reg, K8S_PROVIDER), ["a-k8s-default", "b-k8s-default"]);
+      assert.deepEqual(names(reg, STS), ["a-core-sts", "b-core-sts"]);
+      assert.match(one(reg, STS, "b-core-sts").provider ?? "", /::b-k8s-default::/);
+      assert.equal(one(reg, STS, "b-core-sts").inputs.metadata.namespace, "ns-b");
+    });
+  });
+
   describe("options", () => {
     it("existing namespace, given provider, ClusterIP exposure, storage, labels, NetworkPolicy, natsfleet image", async () => {
       const reg = await installK8sMocks("k8s");
