@@ -1,0 +1,205 @@
+/**
+ * Target `gcp`: each server is a Compute Engine instance.
+ *
+ * allocate (under the SuperCluster): per region the provider, network and subnetwork (or the
+ * existing ones); per group a network tag and a service account with no roles; per server a
+ * static internal address (routes) and a static external one (advertise), and with TLS its
+ * certificate. deploy (under the Cluster/LeafNode): firewall rules from the firewall model and
+ * the instance. The startup script is the common bootstrap; the config, TLS files and broker
+ * bundle travel in instance metadata, which updates in place (no restart) and which the
+ * bootstrap polls.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+import type { GcpTarget as GcpTargetModel, ServerModel } from "../topology/model";
+import type { Allocation, DeployRequest, DeployedServer, NodeGroup, Target } from "../target";
+import { bootstrapScript, CHANNEL_CONFIG, CHANNEL_TLS } from "../common/bootstrap";
+import { brokerBundle } from "../common/bundle";
+import { firewallRules, hostCidr } from "../common/firewall";
+import { groupUsesTls, ServerCert, sharedPki, superClusterName, VM_TLS_FILES } from "../common/pki";
+import { gcpName, GcpTargetOptions, resolveGcpOptions, ResolvedGcpOptions } from "./options";
+
+/** GCP's limit on one metadata value. */
+export const METADATA_VALUE_LIMIT = 256 * 1024;
+/** Metadata key of the gzip+base64 broker bundle. */
+export const BUNDLE_METADATA_KEY = "natsfleet-broker";
+
+/** Metadata key carrying channel file `file` (nats.conf -> natsfleet-nats-conf). */
+export function metadataKey(file: string): string {
+  return `natsfleet-${file.replace(/[/.]/g, "-")}`;
+}
+
+interface GcpRegion {
+  provider: gcp.Provider;
+  network: pulumi.Input<string>;
+  subnetwork: pulumi.Input<string>;
+}
+
+interface AllocatedGroup {
+  region: GcpRegion;
+  tag: string;
+  account: gcp.serviceaccount.Account;
+  servers: Map<string, { internal: gcp.compute.Address; external: gcp.compute.Address; cert?: ServerCert }>;
+}
+
+function gcpModel(group: NodeGroup): GcpTargetModel {
+  if (group.target.kind !== "gcp") throw new Error(`${group.path}: group ${group.name} is not a gcp group (target ${group.target.kind})`);
+  return group.target;
+}
+
+export class GcpTarget implements Target {
+  readonly kind = "gcp" as const;
+  private resolved?: ResolvedGcpOptions;
+  private readonly regions = new WeakMap<pulumi.Resource, Map<string, GcpRegion>>();
+  private readonly groups = new Map<string, AllocatedGroup>();
+
+  constructor(private readonly given: GcpTargetOptions = {}) {}
+
+  get options(): ResolvedGcpOptions {
+    return (this.resolved ??= resolveGcpOptions(this.given));
+  }
+
+  private region(root: pulumi.Resource, scName: string, t: GcpTargetModel): GcpRegion {
+    let byKey = this.regions.get(root);
+    if (!byKey) this.regions.set(root, (byKey = new Map()));
+    const key = `${t.project ?? ""}|${t.region}|${t.network ?? ""}|${t.subnetwork ?? ""}`;
+    const hit = byKey.get(key);
+    if (hit) return hit;
+    const base = `${scName}-gcp-${t.region}`;
+    const provider = this.options.providers[t.region] ?? new gcp.Provider(base, { region: t.region, ...(t.project ? { project: t.project } : {}) }, { parent: root });
+    const opts = { parent: root, provider };
+    let r: GcpRegion;
+    if (t.subnetwork) {
+      r = { provider, network: t.network ?? "default", subnetwork: t.subnetwork };
+    } else {
+      if (t.network) throw new Error(`gcp target in ${t.region}: network ${t.network} needs subnetwork too (the subnetwork the servers go in)`);
+      const network = new gcp.compute.Network(`${base}-net`, { autoCreateSubnetworks: false, description: `natsfleet ${scName}` }, opts);
+      const subnetwork = new gcp.compute.Subnetwork(`${base}-subnet`, { network: network.id, region: t.region, ipCidrRange: this.options.subnetCidr, privateIpGoogleAccess: true }, opts);
+      r = { provider, network: network.id, subnetwork: subnetwork.id };
+    }
+    byKey.set(key, r);
+    return r;
+  }
+
+  allocate(group: NodeGroup, parent: pulumi.Resource, prefix: string): Allocation {
+    const t = gcpModel(group);
+    const scName = superClusterName(prefix, group);
+    const region = this.region(parent, scName, t);
+    const opts = { parent, provider: region.provider };
+    const tag = gcpName(`nf-${prefix}`);
+    const account = new gcp.serviceaccount.Account(
+      `${prefix}-sa`,
+      { accountId: gcpName(`nf-${prefix}`, 30), displayName: `natsfleet ${group.name}`, description: "natsfleet servers: no roles granted" },
+      opts,
+    );
+    const alloc: Allocation = { addresses: {} };
+    const tls = groupUsesTls(group);
+    if (tls) alloc.tlsFiles = {};
+    const servers: AllocatedGroup["servers"] = new Map();
+    for (const s of group.servers) {
+      const internal = new gcp.compute.Address(`${prefix}-${s.name}-internal`, { addressType: "INTERNAL", subnetwork: region.subnetwork, region: t.region, description: `natsfleet ${s.name} routes` }, opts);
+      const external = new gcp.compute.Address(`${prefix}-${s.name}-external`, { addressType: "EXTERNAL", region: t.region, description: `natsfleet ${s.name} advertise` }, opts);
+      const address = { host: internal.address, advertise: external.address };
+      alloc.addresses[s.name] = address;
+      const entry: { internal: gcp.compute.Address; external: gcp.compute.Address; cert?: ServerCert } = { internal, external };
+      if (tls) {
+        entry.cert = sharedPki(parent, scName).serverCert({ server: s.name, address, extra: [`${gcpName(`${prefix}-${s.name}`)}.${this.zoneOf(t, s)}.c.internal`] }, parent, `${prefix}-${s.name}`);
+        alloc.tlsFiles![s.name] = VM_TLS_FILES;
+      }
+      servers.set(s.name, entry);
+    }
+    this.groups.set(prefix, { region, tag, account, servers });
+    return alloc;
+  }
+
+  private zoneOf(t: GcpTargetModel, s: ServerModel): string {
+    const zones = this.options.zones[t.region];
+    return zones?.length ? zones[s.index % zones.length]! : t.zone;
+  }
+
+  deploy(req: DeployRequest): DeployedServer[] {
+    const g = this.groups.get(req.prefix);
+    if (!g) throw new Error(`gcp target: ${req.group.name} (${req.prefix}) was never allocated; allocate runs before deploy`);
+    const t = gcpModel(req.group);
+    this.firewall(req, g);
+    return req.group.servers.map((s) => this.server(req, t, s, g));
+  }
+
+  private firewall(req: DeployRequest, g: AllocatedGroup): void {
+    if (!req.context) throw new Error(`gcp target: ${req.group.name} needs the topology's addresses for its firewall (DeployRequest.context)`);
+    const opts = { parent: req.parent, provider: g.region.provider };
+    const rules = firewallRules(req.context.model, req.group, req.context.addresses, { allowedCidrs: this.options.allowedCidrs, monitorCidrs: this.options.monitorCidrs });
+    for (const rule of rules) {
+      const base = { network: g.region.network, direction: "INGRESS", targetTags: [g.tag], allows: [{ protocol: "tcp", ports: [String(rule.port)] }], description: rule.description };
+      const source =
+        rule.source.kind === "group"
+          ? { sourceTags: [g.tag] }
+          : rule.source.kind === "cidrs"
+            ? { sourceRanges: rule.source.cidrs }
+            : { sourceRanges: pulumi.all(rule.source.servers.map((p) => pulumi.output(p.address).apply(hostCidr))) };
+      new gcp.compute.Firewall(`${req.prefix}-fw-${rule.id}`, { ...base, ...source }, opts);
+    }
+  }
+
+  private server(req: DeployRequest, t: GcpTargetModel, s: ServerModel, g: AllocatedGroup): DeployedServer {
+    const a = g.servers.get(s.name)!;
+    const files: string[] = [CHANNEL_CONFIG];
+    const metadata: Record<string, pulumi.Input<string>> = {
+      "startup-script": startupScript(s.name, req.group.broker, files.concat(a.cert ? [...CHANNEL_TLS] : []), this.options.pollSeconds),
+      [metadataKey(CHANNEL_CONFIG)]: req.configs[s.name]!.apply((c) => checkMetadataSize(s.name, CHANNEL_CONFIG, c)),
+      "enable-oslogin": "TRUE",
+      "block-project-ssh-keys": "TRUE",
+    };
+    if (req.group.broker === "natsfleet") metadata[BUNDLE_METADATA_KEY] = checkMetadataSize(s.name, BUNDLE_METADATA_KEY, brokerBundle().gzipBase64);
+    if (a.cert) {
+      metadata[metadataKey("tls/cert.pem")] = a.cert.certPem;
+      metadata[metadataKey("tls/key.pem")] = a.cert.keyPem;
+      metadata[metadataKey("tls/ca.pem")] = a.cert.caPem;
+    }
+    const labels = { "natsfleet-topology": gcpName(req.context?.model.name ?? "natsfleet"), "natsfleet-group": gcpName(req.group.name), ...this.options.labels };
+    const instance = new gcp.compute.Instance(
+      `${req.prefix}-${s.name}`,
+      {
+        name: gcpName(`${req.prefix}-${s.name}`),
+        machineType: t.machineType,
+        zone: this.zoneOf(t, s),
+        tags: [g.tag],
+        labels,
+        bootDisk: { initializeParams: { image: t.image ?? this.options.image, size: this.options.diskSizeGb, type: this.options.diskType, labels } },
+        networkInterfaces: [{ subnetwork: g.region.subnetwork, networkIp: a.internal.address, accessConfigs: [{ natIp: a.external.address }] }],
+        // secret: the config carries passwords, the metadata a private key
+        metadata: pulumi.secret(pulumi.all(metadata)),
+        serviceAccount: { email: g.account.email, scopes: ["https://www.googleapis.com/auth/userinfo.email"] },
+        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+        allowStoppingForUpdate: false,
+      },
+      { parent: req.parent, provider: g.region.provider },
+    );
+    const deployed: DeployedServer = {
+      name: s.name,
+      clientUrl: pulumi.all([instance.id, a.external.address]).apply(([, ip]) => `nats://${ip}:${s.ports.client}`),
+      resources: [instance],
+    };
+    if (s.ports.http) deployed.monitorUrl = pulumi.all([instance.id, a.internal.address]).apply(([, ip]) => `http://${ip}:${s.ports.http}`);
+    return deployed;
+  }
+}
+
+function checkMetadataSize(server: string, key: string, value: string): string {
+  const size = Buffer.byteLength(value);
+  if (size > METADATA_VALUE_LIMIT) throw new Error(`gcp metadata ${key} of ${server} is ${size} bytes; GCP allows ${METADATA_VALUE_LIMIT} per value`);
+  return value;
+}
+
+/** The startup script of one server: the common bootstrap reading its instance metadata. */
+export function startupScript(server: string, broker: NodeGroup["broker"], files: string[], pollSeconds: number): string {
+  const md = 'curl -fsS -H "Metadata-Flavor: Google" "http://metadata.google.internal/computeMetadata/v1/instance/attributes';
+  return bootstrapScript({
+    server,
+    broker,
+    files,
+    pollSeconds,
+    fetchFile: `local key="\${1//[\\/.]/-}"\n${md}/natsfleet-$key" -o "$2"`,
+    fetchBundle: `${md}/${BUNDLE_METADATA_KEY}" | base64 -d | gunzip >"$1"`,
+  });
+}
