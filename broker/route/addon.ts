@@ -72,9 +72,10 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
   private async startRouting(c: ClusterOptions): Promise<void> {
     const server = this.server;
     this.cluster = c;
-    this.configuredName = c.name ?? "";
-    this.dynamicName = !c.name;
-    this.name = c.name || randomBytes(11).toString("base64url").replace(/[-_]/g, "x");
+    const given = configuredClusterName(c, server);
+    this.configuredName = given;
+    this.dynamicName = !given;
+    this.name = given || randomBytes(11).toString("base64url").replace(/[-_]/g, "x");
     // Monitoring reports the name in use, generated or adopted, as nats-server does.
     c.name = this.name;
     for (const seed of c.routes) parseRouteURL(seed); // a bad URL is an error now, not at dial time
@@ -110,7 +111,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
       if (active) await this.startRouting(next);
       return;
     }
-    if (!active || !prev || next.host !== prev.host || (next.port !== prev.port && !(next.port < 0 && prev.port < 0)) || (next.name ?? "") !== this.configuredName) {
+    if (!active || !prev || next.host !== prev.host || (next.port !== prev.port && !(next.port < 0 && prev.port < 0)) || configuredClusterName(next, server) !== this.configuredName) {
       // The listener or the cluster's identity changed: start over.
       await this.stopRouting();
       if (active) await this.startRouting(next);
@@ -450,4 +451,13 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
     if (peers.some((u) => !this.ownURLs.includes(u))) this.peerURLsSeen = true;
     this.server.setConnectURLs(this.peerURLsSeen ? mergeURLs([this.ownURLs, peers]) : []);
   }
+}
+
+/**
+ * The cluster name the configuration gives: the cluster block's, else the gateway's (a cluster is
+ * known to other clusters by its gateway name, and nats-server then treats it as configured,
+ * not generated); "" when neither names it.
+ */
+function configuredClusterName(c: ClusterOptions, server: Server): string {
+  return c.name || server.opts.gateway?.name || "";
 }

@@ -284,6 +284,30 @@ describe("gateways and leaf nodes together", function () {
     assert.strictEqual(await requestUntilAnswered(na2, "rt.s", "3"), "S:3");
   });
 
+  it("a cluster block without a name takes the gateway's name (as nats-server), and spokes are told that name", async () => {
+    const port = await freePort();
+    const b = await startTheirs(`gateway { name: B, listen: "127.0.0.1:${port}" }`);
+    const gw = `gateway { name: A, listen: "127.0.0.1:-1", gateways: [ { name: B, url: "nats://127.0.0.1:${port}" } ] }\n`;
+    const a1 = await startOurs(`cluster { listen: "127.0.0.1:-1" }\n${gw}${hubConf("ours")}`, { gateways: true, routes: true });
+    const a2 = await startOurs(`cluster { listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:${a1.clusterPort}"] }\n${gw}${hubConf("ours")}`, {
+      gateways: true,
+      routes: true,
+    });
+    await waitFor("the route between the A servers", async () => (await getJSON(a1.httpPort, "/routez")).num_routes === 1);
+    for (const a of [a1, a2]) {
+      const v = await getJSON(a.httpPort, "/varz");
+      assert.strictEqual(v.cluster?.name, "A");
+      assert.strictEqual(a.leaf.hubInfo().cluster, "A");
+    }
+    await waitGateways(a2, "A", b, "B");
+    const spoke = await startTheirs(spokeConf(a2.leafPort));
+    await waitLeafs(a2, 1);
+    const nb = await client(b.url);
+    serve(nb, "named.b", "B");
+    await nb.flush();
+    assert.strictEqual(await requestUntilAnswered(await client(spoke.url), "named.b", "x"), "B:x");
+  });
+
   for (const hubKind of ["ours", "theirs"] as const) {
     for (const spokeKind of ["ours", "theirs"] as const) {
       const name = (k: Impl) => (k === "ours" ? "natsfleet" : "nats-server");
