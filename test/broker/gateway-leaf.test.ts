@@ -13,6 +13,7 @@ import {
   client,
   freePort,
   getJSON,
+  hasInterest,
   sleep,
   startOurs,
   startProcess,
@@ -307,6 +308,27 @@ describe("gateways and leaf nodes together", function () {
     await nb.flush();
     assert.strictEqual(await requestUntilAnswered(await client(spoke.url), "named.b", "x"), "B:x");
   });
+
+  for (const spokeKind of ["ours", "theirs"] as const) {
+    it(`a ${spokeKind === "ours" ? "natsfleet" : "nats-server"} spoke loses interest from another cluster when it goes (unsubscribe, then the gateway closing)`, async () => {
+      const t = await topology("ours", spokeKind);
+      const nb = await client(t.b.url);
+      const sub = nb.subscribe("gone.b");
+      await nb.flush();
+      await waitInterest(t.spoke, "gone.b");
+      sub.unsubscribe();
+      await nb.flush();
+      await waitFor("the spoke to drop gone.b", async () => !(await hasInterest(t.spoke, "gone.b")));
+      nb.subscribe("gone.b");
+      nb.subscribe("gone.q", { queue: "workers" });
+      await nb.flush();
+      await waitInterest(t.spoke, "gone.b");
+      await waitInterest(t.spoke, "gone.q", "workers");
+      await nb.close();
+      await stopServer(t.b);
+      await waitFor("the spoke to drop B's interest with the gateway", async () => !(await hasInterest(t.spoke, "gone.b")) && !(await hasInterest(t.spoke, "gone.q", "workers")));
+    });
+  }
 
   for (const hubKind of ["ours", "theirs"] as const) {
     for (const spokeKind of ["ours", "theirs"] as const) {
