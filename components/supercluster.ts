@@ -17,6 +17,8 @@ import { Cluster } from "./cluster";
 import { LeafNode } from "./leafnode";
 import { LocalTarget, LocalTargetOptions } from "./local/target";
 import { kubernetesIfUsed } from "./kubernetes/register";
+import { awsIfUsed } from "./aws/register";
+import { gcpIfUsed } from "./gcp/register";
 import { defaultStateDir } from "./local/processes";
 import { TopologyResource, TopologyResourceArgs } from "./topology-resource";
 import { normalizeTopology, productionClusters } from "./plan/normalize";
@@ -52,7 +54,7 @@ export class SuperCluster extends pulumi.ComponentResource {
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // before super(): a topology that fails here registers not even this component
     const model = validateTopology(args.topology);
-    const targets = args.targets ?? { local: new LocalTarget(localOptions(args.local)), ...kubernetesIfUsed(model) };
+    const targets = args.targets ?? { local: new LocalTarget(localOptions(args.local)), ...kubernetesIfUsed(model), ...awsIfUsed(model), ...gcpIfUsed(model) };
     checkTargets(model, targets);
     super("natsfleet:index:SuperCluster", name, {}, opts);
     Object.assign(this, createSuperCluster(name, this, model, targets, productionClusters(args.topology)));

@@ -61,7 +61,7 @@ export function resolveAwsOptions(given: AwsTargetOptions): ResolvedAwsOptions {
   const vpcCidr = o.vpcCidr ?? AWS_DEFAULTS.vpcCidr;
   const m = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(vpcCidr);
   if (!m) problems.push(`natsfleet:aws.vpcCidr: expected a /16 like 10.42.0.0/16, got ${JSON.stringify(vpcCidr)}`);
-  if (problems.length) throw new Error(`AWS target options: ${problems.join("; ")}`);
+  if (problems.length) throw new pulumi.RunError(`AWS target options: ${problems.join("; ")}`);
   return {
     allowedCidrs,
     monitorCidrs,

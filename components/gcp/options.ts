@@ -56,7 +56,7 @@ export function resolveGcpOptions(given: GcpTargetOptions): ResolvedGcpOptions {
       if (!z.startsWith(`${region}-`)) problems.push(`natsfleet:gcp.zones.${region}[${i}]: "${z}" is not a zone of ${region}`);
     });
   }
-  if (problems.length) throw new Error(`GCP target options: ${problems.join("; ")}`);
+  if (problems.length) throw new pulumi.RunError(`GCP target options: ${problems.join("; ")}`);
   return {
     allowedCidrs,
     monitorCidrs,

@@ -1,0 +1,125 @@
+/**
+ * stacks/Pulumi.multi-region.yaml through the real program (default target registry: AWS,
+ * GCP and Kubernetes) under mocks, and growth: the same program run again with one more
+ * cluster and one more server must leave every input that replaces or reboots an existing
+ * server as it was, while the grown configs reach old servers through their channels.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { program } from "../../../components/program";
+import { validateTopology } from "../../../components/topology/validate";
+import { CloudMocks, installCloudMocks, ofType, plain, Registered, resolve, settle } from "./cloud-mocks";
+
+const STACK = path.join(__dirname, "../../../stacks/Pulumi.multi-region.yaml");
+
+function stackConfig(): Record<string, unknown> {
+  return YAML.parse(fs.readFileSync(STACK, "utf8")).config;
+}
+
+/** Run the program with `topology` as natsfleet:topology and the stack's other keys. */
+async function run(topology: unknown): Promise<CloudMocks> {
+  const cfg = stackConfig();
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...cfg, "natsfleet:topology": topology })) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+  const m = await installCloudMocks("multi-region", flat);
+  const out = program();
+  await resolve(out.clientUrls);
+  await resolve(out.leafnodeUrls);
+  await settle(m.registered);
+  return m;
+}
+
+/**
+ * What must not change for a server that already exists, per resource type: the inputs that
+ * replace it or restart it. `undefined`: every input.
+ */
+const FROZEN: Record<string, (inputs: Record<string, any>) => unknown> = {
+  "aws:ec2/instance:Instance": (i) => i,
+  "aws:ec2/networkInterface:NetworkInterface": (i) => i,
+  "aws:ec2/eip:Eip": (i) => i,
+  "aws:iam/instanceProfile:InstanceProfile": (i) => i,
+  "gcp:compute/address:Address": (i) => i,
+  // metadata values update in place; only the config value may change
+  "gcp:compute/instance:Instance": (i) => {
+    const { metadata, ...rest } = i;
+    const md = { ...plain<Record<string, string>>(metadata) };
+    delete md["natsfleet-nats-conf"];
+    return { ...rest, metadata: md };
+  },
+  "tls:index/certRequest:CertRequest": (i) => ({ ...i, privateKeyPem: plain(i.privateKeyPem) }),
+  "tls:index/privateKey:PrivateKey": (i) => i,
+  "kubernetes:apps/v1:StatefulSet": (i) => i,
+};
+
+const byName = (rs: Registered[]) => new Map(rs.map((r) => [`${r.type} ${r.name}`, r]));
+
+describe("multi-region stack", function () {
+  this.timeout(120000);
+
+  it("declares AWS us-east-1 and eu-west-1, GCP europe-west1 and Kubernetes leaf nodes", () => {
+    const model = validateTopology(stackConfig()["natsfleet:topology"]);
+    assert.deepEqual(
+      model.clusters.map((c) => [c.name, c.target.kind, c.region, c.servers.length]),
+      [["use1", "aws", "us-east-1", 3], ["euw1", "aws", "eu-west-1", 3], ["ew1-gcp", "gcp", "europe-west1", 3]],
+    );
+    assert.deepEqual(model.leafnodes.map((l) => [l.name, l.target.kind, l.hub, l.servers.length]), [["edge", "kubernetes", "use1", 2]]);
+    assert.equal(model.gateways.enabled, true);
+    assert.ok(model.gateways.secret, "gateway auth");
+    assert.deepEqual([model.clusters[0]!.tls.gateway, model.clusters[0]!.tls.leafnode], [true, true]);
+  });
+
+  describe("growth: one more cluster and one more server", () => {
+    let first: CloudMocks;
+    let grown: CloudMocks;
+
+    before(async () => {
+      const topology = stackConfig()["natsfleet:topology"] as any;
+      first = await run(topology);
+      const bigger = JSON.parse(JSON.stringify(topology));
+      bigger.clusters[0].servers = 4;
+      bigger.clusters.push({ name: "apse2", target: "aws", region: "ap-southeast-2", servers: 2, routeAuth: true });
+      grown = await run(bigger);
+    });
+
+    it("deploys every group of the stack on its platform", () => {
+      const count = (m: CloudMocks, t: string) => ofType(m, t).length;
+      assert.equal(count(first, "aws:ec2/instance:Instance"), 6);
+      assert.equal(count(first, "gcp:compute/instance:Instance"), 3);
+      assert.equal(count(first, "kubernetes:apps/v1:StatefulSet"), 1);
+      assert.deepEqual(ofType(first, "pulumi:providers:aws").map((p) => p.inputs.region).sort(), ["eu-west-1", "us-east-1"]);
+      assert.equal(count(grown, "aws:ec2/instance:Instance"), 9);
+      assert.deepEqual(ofType(grown, "pulumi:providers:aws").map((p) => p.inputs.region).sort(), ["ap-southeast-2", "eu-west-1", "us-east-1"]);
+    });
+
+    it("changes no input that would replace or reboot an existing server", () => {
+      const old = byName(first.registered);
+      const now = byName(grown.registered);
+      let compared = 0;
+      for (const [key, r] of old) {
+        const frozen = FROZEN[r.type];
+        if (!frozen) continue;
+        const next = now.get(key);
+        assert.ok(next, `${key} is gone after growth`);
+        assert.deepEqual(frozen(next.inputs), frozen(r.inputs), `${key} changed`);
+        assert.equal(next.provider, r.provider, `${key} moved provider`);
+        compared++;
+      }
+      assert.ok(compared >= 6 + 3 + 6 + 6 + 1, `compared ${compared} server resources`);
+      // nothing that existed disappears
+      for (const key of old.keys()) assert.ok(now.has(key), `${key} removed by growth`);
+    });
+
+    it("carries the grown configs to old servers through their channels", () => {
+      const s3 = (m: CloudMocks, name: string) => plain<string>(ofType(m, "aws:s3/bucketObjectv2:BucketObjectv2").find((r) => r.name === name)!.inputs.content);
+      const oldUse1 = s3(first, "multi-region-use1-use1-0-config");
+      const newUse1 = s3(grown, "multi-region-use1-use1-0-config");
+      assert.notEqual(newUse1, oldUse1);
+      assert.match(newUse1, /name: "?apse2/);
+      const gcpMd = (m: CloudMocks) => plain<Record<string, string>>(ofType(m, "gcp:compute/instance:Instance").find((r) => r.name === "multi-region-ew1-gcp-ew1-gcp-0")!.inputs.metadata)["natsfleet-nats-conf"]!;
+      assert.doesNotMatch(gcpMd(first), /apse2/);
+      assert.match(gcpMd(grown), /apse2/);
+    });
+  });
+});
