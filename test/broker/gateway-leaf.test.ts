@@ -331,6 +331,37 @@ describe("gateways and leaf nodes together", function () {
   }
 
   for (const hubKind of ["ours", "theirs"] as const) {
+    it(`a natsfleet spoke cluster of two on a ${hubKind === "ours" ? "natsfleet" : "nats-server"} hub: requests to and from B on either spoke server, exactly one answer`, async () => {
+      const t = await topology(hubKind, "theirs");
+      const s1 = await startOurs(`cluster { name: SPK, listen: "127.0.0.1:-1" }\n${spokeConf(t.hub.leafPort)}`, { routes: true });
+      const s2 = await startOurs(`cluster { name: SPK, listen: "127.0.0.1:-1", routes: ["nats-route://127.0.0.1:${s1.clusterPort}"] }\n${spokeConf(t.hub.leafPort)}`, {
+        routes: true,
+      });
+      await waitLeafs(t.hub, 3);
+      const nb = await client(t.b.url);
+      const n1 = await client(s1.url);
+      const n2 = await client(s2.url);
+      let served = 0;
+      n2.subscribe("cl.s2", { callback: (_e, m) => (served++, m.respond(sc.encode(`S2:${sc.decode(m.data)}`))) });
+      await n2.flush();
+      serve(nb, "cl.b", "B");
+      await nb.flush();
+      assert.strictEqual(await requestUntilAnswered(nb, "cl.s2", "w"), "S2:w");
+      assert.strictEqual(await requestUntilAnswered(n1, "cl.b", "w"), "B:w");
+      // Fresh requesters: replies mapped by the gateway come back through the spoke cluster.
+      const nb2 = await client(t.b.url);
+      const n1b = await client(s1.url);
+      const n2b = await client(s2.url);
+      served = 0;
+      for (let i = 0; i < 5; i++) {
+        assert.strictEqual(sc.decode((await nb2.request("cl.s2", sc.encode(`${i}`), { timeout: 1500 })).data), `S2:${i}`);
+        assert.strictEqual(sc.decode((await n1b.request("cl.b", sc.encode(`${i}`), { timeout: 1500 })).data), `B:${i}`);
+        assert.strictEqual(sc.decode((await n2b.request("cl.b", sc.encode(`${i}`), { timeout: 1500 })).data), `B:${i}`);
+      }
+      await sleep(200);
+      assert.strictEqual(served, 5, "each request from B reached the spoke service once");
+    });
+
     for (const spokeKind of ["ours", "theirs"] as const) {
       const name = (k: Impl) => (k === "ours" ? "natsfleet" : "nats-server");
       describe(`${name(hubKind)} hub of A, ${name(spokeKind)} spoke, ${name(hubKind === "ours" ? "theirs" : "ours")} cluster B`, () => {
