@@ -679,6 +679,42 @@ describe("routes (cluster)", function () {
     }
   });
 
+  it("refuses a route peer whose certificate comes from another CA (ours and nats-server alike)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-route-tls-ca-"));
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-route-tls-other-"));
+    try {
+      ensureTestCerts(dir);
+      ensureTestCerts(other);
+      const tls = { cert: path.join(dir, "server-cert.pem"), key: path.join(dir, "server-key.pem"), ca: path.join(dir, "ca.pem") };
+      for (const kind of ["natsfleet", "nats-server"] as const) {
+        const m = await startMember(kind, { name: `V-${kind}`, cluster: "C1", tls });
+        // A stranger's certificate, signed by a CA the member does not trust; it trusts ours.
+        const outcome = await new Promise<string>((resolve) => {
+          const sock = tlsConnect({
+            host: "127.0.0.1",
+            port: m.ports.cluster,
+            cert: fs.readFileSync(path.join(other, "server-cert.pem")),
+            key: fs.readFileSync(path.join(other, "server-key.pem")),
+            ca: fs.readFileSync(tls.ca),
+          });
+          let got = "";
+          sock.on("data", (d) => (got += d.toString("latin1")));
+          sock.once("error", () => resolve(got.startsWith("INFO") ? "info" : "refused"));
+          sock.once("close", () => resolve(got.startsWith("INFO") ? "info" : "refused"));
+          setTimeout(() => {
+            resolve(got.startsWith("INFO") ? "info" : "refused");
+            sock.destroy();
+          }, 3000);
+        });
+        assert.strictEqual(outcome, "refused", `${kind} must not talk to a peer from an unknown CA`);
+      }
+    } finally {
+      await stopAllServers();
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it("reload adds and removes configured routes without a restart", async () => {
     const a = await startMember("natsfleet", { name: "A", cluster: "C1" });
     const n = await startMember("nats-server", { name: "N", cluster: "C1" });
