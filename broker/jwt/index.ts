@@ -113,6 +113,23 @@ function sourceAllowed(src: string[] | string | undefined, ip: string | undefine
   return false;
 }
 
+/** `<public key>.jwt` files under a resolver directory (shard subdirectories included). */
+function jwtFiles(dir: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory()) out.push(...jwtFiles(p));
+    else if (e.name.endsWith(".jwt")) out.push([e.name.slice(0, -4), p]);
+  }
+  return out;
+}
+
 /** The operator(s) and the accounts they vouch for. */
 export class Trust {
   readonly operatorKeys = new Set<string>();
@@ -129,6 +146,17 @@ export class Trust {
       if (claims.nats?.type !== undefined && claims.nats.type !== "operator") throw new Error(`operator JWT ${claims.sub} is a ${claims.nats.type} JWT`);
       this.operatorKeys.add(claims.sub);
       for (const k of claims.nats?.signing_keys ?? []) this.operatorKeys.add(k);
+    }
+    // A directory resolver (full or cache): account JWTs stored as <dir>/**/<public key>.jwt.
+    const r = opts.resolver as { type?: string; dir?: string } | undefined;
+    if (r && (r.type === "full" || r.type === "cache") && r.dir) {
+      for (const [key, file] of jwtFiles(r.dir)) {
+        try {
+          this.addAccount(key, fs.readFileSync(file, "utf8").trim());
+        } catch (e) {
+          this.problems.push(`resolver ${file}: ${(e as Error).message}`);
+        }
+      }
     }
     for (const [key, jwt] of Object.entries(opts.resolverPreload ?? {})) {
       try {

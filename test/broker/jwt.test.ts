@@ -299,3 +299,40 @@ for (const kind of SERVER_KINDS) {
     });
   });
 }
+
+for (const kind of SERVER_KINDS) {
+  describe(`operator JWTs with a directory resolver: ${kind}`, function () {
+    this.timeout(20000);
+    let dir = "";
+
+    after(async () => {
+      await closeAllRaw();
+      await stopAllServers();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("account JWTs stored as <dir>/<key>.jwt authenticate their users", async function () {
+      if (kind === "nats-server" && !natsServerBinary()) this.skip();
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-jwt-"));
+      const op = createOperator();
+      const sys = createAccount();
+      const acct = createAccount();
+      const limits = { conn: -1, subs: -1, payload: -1, data: -1, imports: -1, exports: -1, leaf: -1, wildcards: true };
+      fs.writeFileSync(path.join(dir, "op.jwt"), await encodeOperator("OP", op, { system_account: sys.getPublicKey() }));
+      const jwts = path.join(dir, "jwt");
+      fs.mkdirSync(jwts);
+      fs.writeFileSync(path.join(jwts, `${sys.getPublicKey()}.jwt`), await encodeAccount("SYS", sys, { limits } as never, { signer: op }));
+      fs.writeFileSync(path.join(jwts, `${acct.getPublicKey()}.jwt`), await encodeAccount("APP", acct, { limits } as never, { signer: op }));
+      const s = await spawnServer(kind as ServerKind, [], {
+        config: `operator: "${path.join(dir, "op.jwt")}"\nsystem_account: ${sys.getPublicKey()}\nresolver: { type: full, dir: "${jwts}" }\n`,
+      });
+      const u = await userJwt(acct);
+      const c = await login(s.port, { jwt: u.jwt }, u.sign);
+      assert.ok(accepted(c), c.afterInfo());
+      const stranger = await userJwt(createAccount());
+      const bad = await login(s.port, { jwt: stranger.jwt }, stranger.sign);
+      await bad.waitClosed();
+      assert.strictEqual(bad.afterInfo(), err("Authorization Violation"));
+    });
+  });
+}
