@@ -301,7 +301,7 @@ for (const kind of SERVER_KINDS) {
 }
 
 for (const kind of SERVER_KINDS) {
-  describe(`operator JWTs with a directory resolver: ${kind}`, function () {
+  describe(`operator JWTs: directory resolver and account expiry: ${kind}`, function () {
     this.timeout(20000);
     let dir = "";
 
@@ -309,6 +309,26 @@ for (const kind of SERVER_KINDS) {
       await closeAllRaw();
       await stopAllServers();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("an account JWT that expires while its users are connected disconnects them", async function () {
+      if (kind === "nats-server" && !natsServerBinary()) this.skip();
+      const d = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-jwt-"));
+      try {
+        const op = createOperator();
+        const acct = createAccount();
+        const limits = { conn: -1, subs: -1, payload: -1, data: -1, imports: -1, exports: -1, leaf: -1, wildcards: true };
+        fs.writeFileSync(path.join(d, "op.jwt"), await encodeOperator("OP", op));
+        const accJwt = await encodeAccount("APP", acct, { limits } as never, { signer: op, exp: Math.floor(Date.now() / 1000) + 3 });
+        const s = await spawnServer(kind as ServerKind, [], { config: `operator: "${path.join(d, "op.jwt")}"\nresolver: MEMORY\nresolver_preload: { ${acct.getPublicKey()}: "${accJwt}" }\n` });
+        const u = await userJwt(acct);
+        const c = await login(s.port, { jwt: u.jwt }, u.sign);
+        assert.ok(accepted(c), c.afterInfo());
+        await c.waitClosed(6000);
+        assert.strictEqual(c.afterInfo().replace(/PING\r\n/g, ""), "PONG\r\n" + err("Account Authentication Expired"));
+      } finally {
+        fs.rmSync(d, { recursive: true, force: true });
+      }
     });
 
     it("account JWTs stored as <dir>/<key>.jwt authenticate their users", async function () {
