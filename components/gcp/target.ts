@@ -5,9 +5,11 @@
  * existing ones); per group a network tag and a service account with no roles; per server a
  * static internal address (routes) and a static external one (advertise), and with TLS its
  * certificate. deploy (under the Cluster/LeafNode): firewall rules from the firewall model and
- * the instance. The startup script is the common bootstrap; the config, TLS files and broker
- * bundle travel in instance metadata, which updates in place (no restart) and which the
- * bootstrap polls.
+ * the instance. The startup script is the common bootstrap, which polls the server's channel:
+ * public files (certificate, CA, broker bundle) in instance metadata, which updates in place;
+ * files with secrets (the config carries passwords, the private key) in Secret Manager, one
+ * secret each that only the server's own service account may read, since instance metadata is
+ * readable by anyone who can view the instance. Neither change touches the instance.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
@@ -24,9 +26,17 @@ export const METADATA_VALUE_LIMIT = 256 * 1024;
 /** Metadata key of the gzip+base64 broker bundle. */
 export const BUNDLE_METADATA_KEY = "natsfleet-broker";
 
-/** Metadata key carrying channel file `file` (nats.conf -> natsfleet-nats-conf). */
+/** Metadata key carrying channel file `file` (tls/cert.pem -> natsfleet-tls-cert-pem). */
 export function metadataKey(file: string): string {
   return `natsfleet-${file.replace(/[/.]/g, "-")}`;
+}
+
+/** Channel files that hold secrets and so travel through Secret Manager. */
+export const SECRET_FILES: readonly string[] = [CHANNEL_CONFIG, "tls/key.pem"];
+
+/** Secret Manager id of `file` for a server whose secrets share `prefix`. */
+export function secretId(prefix: string, file: string): string {
+  return `${prefix}-${file.replace(/[/.]/g, "-")}`;
 }
 
 interface GcpRegion {
@@ -68,6 +78,8 @@ export class GcpTarget implements Target {
     const base = `${scName}-gcp-${t.region}`;
     const provider = this.options.providers[t.region] ?? new gcp.Provider(base, { region: t.region, ...(t.project ? { project: t.project } : {}) }, { parent: root });
     const opts = { parent: root, provider };
+    // kept on destroy: other workloads of the project may use the API too
+    new gcp.projects.Service(`${base}-secretmanager`, { service: "secretmanager.googleapis.com", disableOnDestroy: false }, opts);
     let r: GcpRegion;
     if (t.subnetwork) {
       r = { provider, network: t.network ?? "default", subnetwork: t.subnetwork };
@@ -143,20 +155,34 @@ export class GcpTarget implements Target {
 
   private server(req: DeployRequest, t: GcpTargetModel, s: ServerModel, g: AllocatedGroup): DeployedServer {
     const a = g.servers.get(s.name)!;
-    const files: string[] = [CHANNEL_CONFIG];
+    const opts = { parent: req.parent, provider: g.region.provider };
+    const files: string[] = [CHANNEL_CONFIG, ...(a.cert ? CHANNEL_TLS : [])];
+    const secrets = gcpName(`nf-${req.prefix}-${s.name}`, 200);
+    const labels = { "natsfleet-topology": gcpName(req.context?.model.name ?? "natsfleet"), "natsfleet-group": gcpName(req.group.name), ...this.options.labels };
+    const secretValues: Record<string, pulumi.Output<string>> = { [CHANNEL_CONFIG]: req.configs[s.name]!.apply((c) => checkSize(s.name, CHANNEL_CONFIG, c, SECRET_VALUE_LIMIT)) };
+    if (a.cert) secretValues["tls/key.pem"] = a.cert.keyPem;
+    const versions: pulumi.Resource[] = [];
+    for (const [file, value] of Object.entries(secretValues)) {
+      const id = secretId(secrets, file);
+      const slug = file.replace(/[/.]/g, "-");
+      const secret = new gcp.secretmanager.Secret(`${req.prefix}-${s.name}-${slug}`, { secretId: id, replication: { auto: {} }, labels }, opts);
+      versions.push(new gcp.secretmanager.SecretVersion(`${req.prefix}-${s.name}-${slug}`, { secret: secret.id, secretData: pulumi.secret(value) }, opts));
+      new gcp.secretmanager.SecretIamMember(
+        `${req.prefix}-${s.name}-${slug}-reader`,
+        { secretId: secret.id, role: "roles/secretmanager.secretAccessor", member: pulumi.interpolate`serviceAccount:${g.account.email}` },
+        opts,
+      );
+    }
     const metadata: Record<string, pulumi.Input<string>> = {
-      "startup-script": startupScript(s.name, req.group.broker, files.concat(a.cert ? [...CHANNEL_TLS] : []), this.options.pollSeconds),
-      [metadataKey(CHANNEL_CONFIG)]: req.configs[s.name]!.apply((c) => checkMetadataSize(s.name, CHANNEL_CONFIG, c)),
+      "startup-script": startupScript(s.name, req.group.broker, files, this.options.pollSeconds, secrets),
       "enable-oslogin": "TRUE",
       "block-project-ssh-keys": "TRUE",
     };
-    if (req.group.broker === "natsfleet") metadata[BUNDLE_METADATA_KEY] = checkMetadataSize(s.name, BUNDLE_METADATA_KEY, brokerBundle().gzipBase64);
+    if (req.group.broker === "natsfleet") metadata[BUNDLE_METADATA_KEY] = checkSize(s.name, BUNDLE_METADATA_KEY, brokerBundle().gzipBase64, METADATA_VALUE_LIMIT);
     if (a.cert) {
       metadata[metadataKey("tls/cert.pem")] = a.cert.certPem;
-      metadata[metadataKey("tls/key.pem")] = a.cert.keyPem;
       metadata[metadataKey("tls/ca.pem")] = a.cert.caPem;
     }
-    const labels = { "natsfleet-topology": gcpName(req.context?.model.name ?? "natsfleet"), "natsfleet-group": gcpName(req.group.name), ...this.options.labels };
     const instance = new gcp.compute.Instance(
       `${req.prefix}-${s.name}`,
       {
@@ -167,13 +193,13 @@ export class GcpTarget implements Target {
         labels,
         bootDisk: { initializeParams: { image: t.image ?? this.options.image, size: this.options.diskSizeGb, type: this.options.diskType, labels } },
         networkInterfaces: [{ subnetwork: g.region.subnetwork, networkIp: a.internal.address, accessConfigs: [{ natIp: a.external.address }] }],
-        // secret: the config carries passwords, the metadata a private key
-        metadata: pulumi.secret(pulumi.all(metadata)),
-        serviceAccount: { email: g.account.email, scopes: ["https://www.googleapis.com/auth/userinfo.email"] },
+        metadata: pulumi.all(metadata),
+        // the scope admits the API; IAM limits the account to this server's own secrets
+        serviceAccount: { email: g.account.email, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
         shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
         allowStoppingForUpdate: false,
       },
-      { parent: req.parent, provider: g.region.provider },
+      { ...opts, dependsOn: versions },
     );
     const deployed: DeployedServer = {
       name: s.name,
@@ -185,21 +211,37 @@ export class GcpTarget implements Target {
   }
 }
 
-function checkMetadataSize(server: string, key: string, value: string): string {
+/** Secret Manager's limit on one secret version. */
+export const SECRET_VALUE_LIMIT = 64 * 1024;
+
+function checkSize(server: string, key: string, value: string, limit: number): string {
   const size = Buffer.byteLength(value);
-  if (size > METADATA_VALUE_LIMIT) throw new Error(`gcp metadata ${key} of ${server} is ${size} bytes; GCP allows ${METADATA_VALUE_LIMIT} per value`);
+  if (size > limit) throw new Error(`gcp: ${key} of ${server} is ${size} bytes; GCP allows ${limit}`);
   return value;
 }
 
-/** The startup script of one server: the common bootstrap reading its instance metadata. */
-export function startupScript(server: string, broker: NodeGroup["broker"], files: string[], pollSeconds: number): string {
-  const md = 'curl -fsS -H "Metadata-Flavor: Google" "http://metadata.google.internal/computeMetadata/v1/instance/attributes';
+/**
+ * The startup script of one server: the common bootstrap reading secret files from Secret
+ * Manager (`${secrets}-<file>`, with the instance's own token) and the rest from its metadata.
+ */
+export function startupScript(server: string, broker: NodeGroup["broker"], files: string[], pollSeconds: number, secrets: string): string {
+  const md = "http://metadata.google.internal/computeMetadata/v1";
+  const get = 'curl -fsS -H "Metadata-Flavor: Google"';
+  const field = (name: string) => `sed -n 's/.*"${name}" *: *"\\([^"]*\\)".*/\\1/p'`;
   return bootstrapScript({
     server,
     broker,
     files,
     pollSeconds,
-    fetchFile: `local key="\${1//[\\/.]/-}"\n${md}/natsfleet-$key" -o "$2"`,
-    fetchBundle: `${md}/${BUNDLE_METADATA_KEY}" | base64 -d | gunzip >"$1"`,
+    fetchFile: `local key="\${1//[\\/.]/-}" project token
+case "$1" in
+  ${SECRET_FILES.join("|")})
+    project=$(${get} "${md}/project/project-id")
+    token=$(${get} "${md}/instance/service-accounts/default/token" | ${field("access_token")})
+    curl -fsS -H "Authorization: Bearer $token" "https://secretmanager.googleapis.com/v1/projects/$project/secrets/${secrets}-$key/versions/latest:access" | ${field("data")} | base64 -d >"$2"
+    ;;
+  *) ${get} "${md}/instance/attributes/natsfleet-$key" -o "$2" ;;
+esac`,
+    fetchBundle: `${get} "${md}/instance/attributes/${BUNDLE_METADATA_KEY}" | base64 -d | gunzip >"$1"`,
   });
 }

@@ -10,6 +10,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { program } from "../../../components/program";
 import { validateTopology } from "../../../components/topology/validate";
+import { asPolicyResources, packViolations } from "../../policies/harness";
 import { CloudMocks, installCloudMocks, ofType, plain, Registered, resolve, settle } from "./cloud-mocks";
 
 const STACK = path.join(__dirname, "../../../stacks/Pulumi.multi-region.yaml");
@@ -41,13 +42,8 @@ const FROZEN: Record<string, (inputs: Record<string, any>) => unknown> = {
   "aws:ec2/eip:Eip": (i) => i,
   "aws:iam/instanceProfile:InstanceProfile": (i) => i,
   "gcp:compute/address:Address": (i) => i,
-  // metadata values update in place; only the config value may change
-  "gcp:compute/instance:Instance": (i) => {
-    const { metadata, ...rest } = i;
-    const md = { ...plain<Record<string, string>>(metadata) };
-    delete md["natsfleet-nats-conf"];
-    return { ...rest, metadata: md };
-  },
+  // configs live in Secret Manager: the instance, metadata included, stays as it was
+  "gcp:compute/instance:Instance": (i) => i,
   "tls:index/certRequest:CertRequest": (i) => ({ ...i, privateKeyPem: plain(i.privateKeyPem) }),
   "tls:index/privateKey:PrivateKey": (i) => i,
   "kubernetes:apps/v1:StatefulSet": (i) => i,
@@ -111,13 +107,18 @@ describe("multi-region stack", function () {
       for (const key of old.keys()) assert.ok(now.has(key), `${key} removed by growth`);
     });
 
+    it("passes the policy pack", async () => {
+      assert.deepEqual(await packViolations(asPolicyResources(first.registered, "multi-region")), {});
+      assert.deepEqual(await packViolations(asPolicyResources(grown.registered, "multi-region")), {});
+    });
+
     it("carries the grown configs to old servers through their channels", () => {
       const s3 = (m: CloudMocks, name: string) => plain<string>(ofType(m, "aws:s3/bucketObjectv2:BucketObjectv2").find((r) => r.name === name)!.inputs.content);
       const oldUse1 = s3(first, "multi-region-use1-use1-0-config");
       const newUse1 = s3(grown, "multi-region-use1-use1-0-config");
       assert.notEqual(newUse1, oldUse1);
       assert.match(newUse1, /name: "?apse2/);
-      const gcpMd = (m: CloudMocks) => plain<Record<string, string>>(ofType(m, "gcp:compute/instance:Instance").find((r) => r.name === "multi-region-ew1-gcp-ew1-gcp-0")!.inputs.metadata)["natsfleet-nats-conf"]!;
+      const gcpMd = (m: CloudMocks) => plain<string>(ofType(m, "gcp:secretmanager/secretVersion:SecretVersion").find((r) => r.name === "multi-region-ew1-gcp-ew1-gcp-0-nats-conf")!.inputs.secretData);
       assert.doesNotMatch(gcpMd(first), /apse2/);
       assert.match(gcpMd(grown), /apse2/);
     });

@@ -8,7 +8,8 @@ import * as path from "path";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { SuperCluster } from "../../../components/supercluster";
-import { GcpTarget, metadataKey, startupScript } from "../../../components/gcp";
+import { GcpTarget, metadataKey, secretId, SECRET_FILES, startupScript } from "../../../components/gcp";
+import { spawnSync } from "child_process";
 import { parseConfigText } from "../../../broker/config/parser";
 import { optionsFromConfig } from "../../../broker/config/options";
 import { brokerBundle } from "../../../components/common/bundle";
@@ -82,11 +83,22 @@ describe("gcp target under mocks", function () {
     assert.match(urn, /::natsfleet:index:Cluster\$gcp:compute\/instance:Instance::g-ew1-ew1-0$/);
   });
 
-  it("puts every server's rendered config in its metadata", () => {
+  it("puts every server's rendered config and key in its own secrets, public files in its metadata", () => {
     for (const [group, servers] of Object.entries(SERVERS)) {
       for (const s of servers) {
         const md = plain<Record<string, string>>(named(m, `g-${group}-${s}`).inputs.metadata);
-        const text = md[metadataKey("nats.conf")]!.split("/etc/natsfleet/tls/").join(`${tlsDir}/`);
+        const version = (file: string) => ofType(m, "gcp:secretmanager/secretVersion:SecretVersion").find((r) => r.name === `g-${group}-${s}-${file.replace(/[/.]/g, "-")}`)!;
+        for (const file of SECRET_FILES) {
+          const secret = ofType(m, "gcp:secretmanager/secret:Secret").find((r) => r.name === `g-${group}-${s}-${file.replace(/[/.]/g, "-")}`)!;
+          assert.equal(secret.inputs.secretId, secretId(`nf-g-${group}-${s}`, file));
+          assert.equal(version(file).inputs.secret, `${secret.name}-id`);
+          assert.ok(m.secretInputs.get(version(file).name)?.has("secretData"), `${file} of ${s} is secret`);
+          const reader = named(m, `g-${group}-${s}-${file.replace(/[/.]/g, "-")}-reader`);
+          assert.deepEqual([reader.inputs.secretId, reader.inputs.role, reader.inputs.member], [`${secret.name}-id`, "roles/secretmanager.secretAccessor", `serviceAccount:nf-g-${group}@p.iam.gserviceaccount.com`]);
+        }
+        assert.deepEqual(Object.keys(md).filter((k) => k.startsWith("natsfleet-")).sort(), ["natsfleet-broker", "natsfleet-tls-ca-pem", "natsfleet-tls-cert-pem"]);
+        assert.doesNotMatch(JSON.stringify(md), /PRIVATE KEY|password/);
+        const text = plain<string>(version("nats.conf").inputs.secretData).split("/etc/natsfleet/tls/").join(`${tlsDir}/`);
         const o = optionsFromConfig(parseConfigText(text, `${s}.conf`), {}).options;
         assert.equal(o.serverName, s);
         assert.deepEqual(o.cluster!.routes.map((r) => new URL(r).hostname), servers.filter((p) => p !== s).map(internal));
@@ -97,10 +109,10 @@ describe("gcp target under mocks", function () {
         } else {
           assert.deepEqual(o.leafnodes!.remotes[0]!.urls.map((u) => new URL(u).hostname), SERVERS.ew1!.map(external));
         }
-        assert.match(md[metadataKey("tls/key.pem")]!, /PRIVATE KEY/);
+        assert.match(plain(version("tls/key.pem").inputs.secretData), /PRIVATE KEY/);
+        assert.match(md[metadataKey("tls/cert.pem")]!, /BEGIN CERTIFICATE/);
         assert.match(md["startup-script"]!, /^#!\/bin\/bash/);
         assert.equal(zlib.gunzipSync(Buffer.from(md["natsfleet-broker"]!, "base64")).toString(), brokerBundle().text);
-        assert.ok(m.secretInputs.get(`g-${group}-${s}`)?.has("metadata"), "metadata is secret");
         assert.equal(REGION[group] !== undefined, true);
       }
     }
@@ -128,24 +140,48 @@ describe("gcp target under mocks", function () {
     ].sort());
   });
 
-  it("gives servers a service account with no roles", () => {
-    assert.equal(m.registered.filter((r) => /IAM(Member|Binding|Policy)/.test(r.type)).length, 0);
+  it("gives servers a service account that may read only their own secrets", () => {
+    const grants = m.registered.filter((r) => /iam/i.test(r.type));
+    assert.ok(grants.length > 0);
+    assert.deepEqual([...new Set(grants.map((r) => r.type))], ["gcp:secretmanager/secretIamMember:SecretIamMember"]);
+    assert.equal(grants.length, 7 * 2);
     for (const i of ofType(m, "gcp:compute/instance:Instance")) assert.match(i.inputs.serviceAccount.email, /^nf-g-[a-z0-9]+@p\.iam\.gserviceaccount\.com$/);
   });
 
-  it("has a shellcheck-clean startup script that maps channel files to metadata keys", function () {
-    const script = startupScript("x-0", "natsfleet", ["nats.conf", "tls/key.pem"], 15);
+  it("has a shellcheck-clean startup script whose fetch reads secrets from Secret Manager and the rest from metadata", function () {
+    const script = startupScript("x-0", "natsfleet", ["nats.conf", "tls/key.pem", "tls/cert.pem"], 15, "nf-g-ew1-x-0");
     assert.ok(Buffer.byteLength(script) < 16 * 1024);
     const dir = tempDir("gcp-md");
     try {
-      // run the script's own key mapping with a curl stand-in that prints the URL it was given
-      fs.writeFileSync(path.join(dir, "curl"), '#!/bin/sh\nfor a in "$@"; do case "$a" in http*) echo "$a";; esac; done\n', { mode: 0o755 });
+      // a curl stand-in answering like the metadata server and Secret Manager, logging what it was asked
+      fs.writeFileSync(
+        path.join(dir, "curl"),
+        `#!/bin/sh
+out=""; url=""; auth=""
+while [ $# -gt 0 ]; do
+  case "$1" in -o) out="$2"; shift ;; -H) case "$2" in Authorization*) auth="$2" ;; esac; shift ;; http*) url="$1" ;; esac
+  shift
+done
+echo "$url $auth" >>"${dir}/log"
+case "$url" in
+  */project/project-id) printf proj ;;
+  */token) printf '{"access_token":"tok","expires_in":3599,"token_type":"Bearer"}' ;;
+  *secretmanager*) printf '{\n  "name": "projects/1/secrets/x/versions/3",\n  "payload": {\n    "data": "%s",\n    "dataCrc32c": "12"\n  }\n}\n' "$(printf 'listen: 1\n' | base64)" ;;
+  */attributes/*) printf 'attr:%s' "\${url##*/}" >"$out" ;;
+esac
+`,
+        { mode: 0o755 },
+      );
       fs.writeFileSync(path.join(dir, "startup.sh"), script);
-      const r = require("child_process").spawnSync("bash", ["-c", `source <(sed -n '/^nf_fetch_file()/,/^}/p' "$0"); nf_fetch_file tls/key.pem /dev/null`, path.join(dir, "startup.sh")], {
+      const r = spawnSync("bash", ["-c", `set -euo pipefail; source <(sed -n '/^nf_fetch_file()/,/^}/p' "$0"); nf_fetch_file nats.conf "${dir}/conf"; nf_fetch_file tls/cert.pem "${dir}/cert"`, path.join(dir, "startup.sh")], {
         encoding: "utf8",
         env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
       });
-      assert.equal(r.stdout.trim(), `http://metadata.google.internal/computeMetadata/v1/instance/attributes/${metadataKey("tls/key.pem")}`, r.stderr);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(fs.readFileSync(path.join(dir, "conf"), "utf8"), "listen: 1\n");
+      assert.equal(fs.readFileSync(path.join(dir, "cert"), "utf8"), `attr:${metadataKey("tls/cert.pem")}`);
+      const log = fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n");
+      assert.equal(log[2], `https://secretmanager.googleapis.com/v1/projects/proj/secrets/${secretId("nf-g-ew1-x-0", "nats.conf")}/versions/latest:access Authorization: Bearer tok`);
     } finally {
       removeDir(dir);
     }
@@ -154,6 +190,6 @@ describe("gcp target under mocks", function () {
       this.skip();
     }
     assert.equal(shellcheck(script), "");
-    assert.equal(shellcheck(startupScript("x-0", "nats-server", ["nats.conf"], 15)), "");
+    assert.equal(shellcheck(startupScript("x-0", "nats-server", ["nats.conf"], 15, "nf-x")), "");
   });
 });
