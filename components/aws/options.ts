@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as aws from "@pulumi/aws";
 import { cidrProblems } from "../common/firewall";
+import { stackKeyProblems } from "../common/stack-options";
 
 export interface AwsTargetOptions {
   /** Who may reach client and leaf node ports. Default: nobody outside the VPC's security groups. */
@@ -46,10 +47,15 @@ export const AWS_DEFAULTS = {
   pollSeconds: 15,
 };
 
+/** Keys `natsfleet:aws` may hold (providers are code, not config). */
+export const AWS_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "vpcCidr", "zoneCount", "diskSizeGb", "diskType", "amiNamePattern", "architecture", "tags", "pollSeconds"] as const;
+
 /** Options given in code win; stack config fills the rest; then the defaults. Bad values throw, naming the key. */
 export function resolveAwsOptions(given: AwsTargetOptions): ResolvedAwsOptions {
   const config = new pulumi.Config("natsfleet");
   const fromStack = (config.getObject<AwsTargetOptions>("aws") ?? {}) as AwsTargetOptions;
+  const unknown = stackKeyProblems(fromStack, "natsfleet:aws", AWS_OPTION_KEYS);
+  if (unknown.length) throw new pulumi.RunError(`AWS target options: ${unknown.join("; ")}`);
   const o: AwsTargetOptions = { ...fromStack, ...given };
   const allowedCidrs = o.allowedCidrs ?? config.getObject<string[]>("allowedCidrs") ?? [];
   const monitorCidrs = o.monitorCidrs ?? config.getObject<string[]>("monitorCidrs") ?? [];

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as gcp from "@pulumi/gcp";
 import { cidrProblems } from "../common/firewall";
+import { stackKeyProblems } from "../common/stack-options";
 
 export interface GcpTargetOptions {
   /** Who may reach client and leaf node ports. Default: nobody. */
@@ -37,10 +38,16 @@ export interface ResolvedGcpOptions extends Required<Omit<GcpTargetOptions, "pro
 
 export const GCP_DEFAULTS = { subnetCidr: "10.43.0.0/20", image: "debian-cloud/debian-12", diskSizeGb: 20, diskType: "pd-balanced", pollSeconds: 15 };
 
+/** Keys `natsfleet:gcp` may hold (providers are code, not config). */
+export const GCP_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "subnetCidr", "zones", "image", "diskSizeGb", "diskType", "labels", "pollSeconds"] as const;
+
 /** Options given in code win; stack config fills the rest; then the defaults. Bad values throw, naming the key. */
 export function resolveGcpOptions(given: GcpTargetOptions): ResolvedGcpOptions {
   const config = new pulumi.Config("natsfleet");
-  const o: GcpTargetOptions = { ...((config.getObject<GcpTargetOptions>("gcp") ?? {}) as GcpTargetOptions), ...given };
+  const fromStack = (config.getObject<GcpTargetOptions>("gcp") ?? {}) as GcpTargetOptions;
+  const unknown = stackKeyProblems(fromStack, "natsfleet:gcp", GCP_OPTION_KEYS);
+  if (unknown.length) throw new pulumi.RunError(`GCP target options: ${unknown.join("; ")}`);
+  const o: GcpTargetOptions = { ...fromStack, ...given };
   const allowedCidrs = o.allowedCidrs ?? config.getObject<string[]>("allowedCidrs") ?? [];
   const monitorCidrs = o.monitorCidrs ?? config.getObject<string[]>("monitorCidrs") ?? [];
   const subnetCidr = o.subnetCidr ?? GCP_DEFAULTS.subnetCidr;

@@ -184,4 +184,42 @@ describe("aws target under mocks", function () {
       /natsfleet:monitorCidrs\[0\]: 0\.0\.0\.0\/0 would make the port public/,
     );
   });
+
+describe("aws target: options and existing networks", function () {
+  this.timeout(60000);
+  const one = (aws: Record<string, unknown>) => ({ name: "byo", clusters: [{ name: "c", target: "aws", region: "us-west-2", servers: 2, aws }] });
+
+  it("uses the given VPC and subnets instead of making a network", async () => {
+    const m = await installCloudMocks("aws-byo");
+    const sc = new SuperCluster("byo", { topology: one({ vpcId: "vpc-123", subnetIds: ["subnet-a", "subnet-b"] }), targets: { aws: new AwsTarget() } });
+    await resolve(sc.clientUrls);
+    await settle(m.registered);
+    for (const t of ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway"]) assert.equal(ofType(m, t).length, 0, t);
+    assert.deepEqual(ofType(m, "aws:ec2/networkInterface:NetworkInterface").map((r) => r.inputs.subnetId), ["subnet-a", "subnet-b"]);
+    assert.equal(named(m, "byo-c-sg").inputs.vpcId, "vpc-123");
+    // no allowedCidrs: nothing but the cluster's own routes is open
+    assert.deepEqual(ofType(m, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => `${r.inputs.fromPort} ${r.inputs.referencedSecurityGroupId}`), ["6222 byo-c-sg-id"]);
+  });
+
+  it("reads its knobs from stack config and names unknown ones", async () => {
+    const m = await installCloudMocks("aws-cfg", { "natsfleet:aws": JSON.stringify({ zoneCount: 2, diskSizeGb: 50, tags: { team: "msg" } }), "natsfleet:allowedCidrs": '["198.51.100.0/24"]' });
+    const sc = new SuperCluster("cfg", { topology: one({}) });
+    await resolve(sc.clientUrls);
+    await settle(m.registered);
+    assert.equal(ofType(m, "aws:ec2/subnet:Subnet").length, 2);
+    for (const i of ofType(m, "aws:ec2/instance:Instance")) {
+      assert.equal(i.inputs.rootBlockDevice.volumeSize, 50);
+      assert.equal(i.inputs.tags.team, "msg");
+    }
+    assert.ok(ofType(m, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").some((r) => r.inputs.cidrIpv4 === "198.51.100.0/24" && r.inputs.fromPort === 4222));
+    await installCloudMocks("aws-typo", { "natsfleet:aws": JSON.stringify({ zonecount: 2 }) });
+    assert.throws(() => new SuperCluster("typo", { topology: one({}) }), /natsfleet:aws\.zonecount: unknown option \(known: allowedCidrs, /);
+  });
+
+  it("asks for subnets when only a VPC is given", async () => {
+    await installCloudMocks("aws-vpc-only");
+    assert.throws(() => new SuperCluster("v", { topology: one({ vpcId: "vpc-1" }), targets: { aws: new AwsTarget() } }), /vpcId vpc-1 needs subnetIds too/);
+  });
+});
+
 });

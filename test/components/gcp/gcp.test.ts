@@ -192,4 +192,28 @@ esac
     assert.equal(shellcheck(script), "");
     assert.equal(shellcheck(startupScript("x-0", "nats-server", ["nats.conf"], 15, "nf-x")), "");
   });
+
+describe("gcp target: existing networks and options", function () {
+  this.timeout(60000);
+  const one = (gcp: Record<string, unknown>) => ({ name: "byo", clusters: [{ name: "c", target: "gcp", region: "europe-west4", servers: 2, gcp }] });
+
+  it("uses the given network and subnetwork", async () => {
+    const m = await installCloudMocks("gcp-byo");
+    const sc = new SuperCluster("byo", { topology: one({ network: "shared", subnetwork: "shared-ew4" }), targets: { gcp: new GcpTarget() } });
+    await resolve(sc.clientUrls);
+    await settle(m.registered);
+    assert.equal(ofType(m, "gcp:compute/network:Network").length, 0);
+    assert.equal(ofType(m, "gcp:compute/subnetwork:Subnetwork").length, 0);
+    assert.deepEqual(ofType(m, "gcp:compute/instance:Instance").map((i) => i.inputs.networkInterfaces[0].subnetwork), ["shared-ew4", "shared-ew4"]);
+    assert.deepEqual(ofType(m, "gcp:compute/firewall:Firewall").map((f) => [f.inputs.network, f.inputs.allows[0].ports[0]]), [["shared", "6222"]]);
+  });
+
+  it("names unknown stack options and zones outside the region", async () => {
+    await installCloudMocks("gcp-typo", { "natsfleet:gcp": JSON.stringify({ zones: { "europe-west4": ["us-east1-b"] }, disk: 5 }) });
+    assert.throws(() => new SuperCluster("t", { topology: one({}) }), /natsfleet:gcp\.disk: unknown option/);
+    await installCloudMocks("gcp-zone", { "natsfleet:gcp": JSON.stringify({ zones: { "europe-west4": ["us-east1-b"] } }) });
+    assert.throws(() => new SuperCluster("t", { topology: one({}) }), /natsfleet:gcp\.zones\.europe-west4\[0\]: "us-east1-b" is not a zone of europe-west4/);
+  });
+});
+
 });
