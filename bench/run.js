@@ -12,6 +12,7 @@ const { execFileSync } = require("child_process");
 const { ensureNatsload, OUT_DIR } = require("./lib/build");
 const { SERVERS, RunningServer, natsServerBin, REPO } = require("./lib/servers");
 const { ROWS } = require("./lib/rows");
+const { ServerPair } = require("./lib/pair");
 const { renderTable } = require("./lib/table");
 
 const USAGE = `usage: npm run bench -- [options]
@@ -139,7 +140,11 @@ async function main() {
       continue;
     }
     for (const row of rows) {
-      const server = new RunningServer(spec, { logFile: path.join(OUT_DIR, "logs", `${spec.id}-${row.id}.log`), prefix: serverPrefix });
+      const logFile = path.join(OUT_DIR, "logs", `${spec.id}-${row.id}.log`);
+      // The pair rows put both servers under the same prefix: with --pin they share CPU 0.
+      const server = row.pair
+        ? new ServerPair(spec, row.pair, { dir: path.join(OUT_DIR, "conf"), logPrefix: logFile.replace(/\.log$/, ""), prefix: serverPrefix })
+        : new RunningServer(spec, { logFile, prefix: serverPrefix });
       let r;
       let serverUp = false;
       try {
@@ -149,7 +154,9 @@ async function main() {
       } catch (err) {
         r = { values: {}, notes: [String(err.message || err).split("\n")[0]], detail: null };
       }
-      if (serverUp && !server.alive) r.notes.push(`server exited during the run (${server.exit}): ${server.logTail(3).replace(/\n/g, " | ")}`);
+      for (const s of row.pair ? server.servers : [server]) {
+        if (serverUp && !s.alive) r.notes.push(`server exited during the run (${s.exit}): ${s.logTail(3).replace(/\n/g, " | ")}`);
+      }
       await server.stop();
       results[spec.id][row.id] = r;
       log(`[${spec.label}] ${row.id}: ${summarize(row, r)}`);

@@ -5,11 +5,13 @@
  * (lost messages, dropped connections, a server that died).
  */
 const { LoadProc, sleep } = require("./proc");
+const { waitForInterest } = require("./probe");
 
 /**
  * @typedef {object} RowContext
  * @property {string} bin                 natsload binary
- * @property {import("./servers").RunningServer} server
+ * @property {import("./servers").RunningServer | import("./pair").ServerPair} server  one server,
+ *           or for the route/gateway rows a linked pair (publisher on A, subscriber on B)
  * @property {BenchOptions} opts
  * @property {string[]} loadPrefix        command prefix for natsload (taskset when pinning)
  *
@@ -36,6 +38,7 @@ const { LoadProc, sleep } = require("./proc");
  *
  * @typedef {object} Row
  * @property {string} id
+ * @property {import("./pair").LinkKind} [pair]  run on two linked servers instead of one
  * @property {Metric[]} metrics
  * @property {(ctx: RowContext) => Promise<RowResult>} run
  */
@@ -50,16 +53,19 @@ const pct = (x) => (x * 100).toFixed(x < 0.001 ? 3 : 1) + "%";
 async function throughputOnce(ctx, { pubs, subs, queue, size }) {
   const { bin, server, opts, loadPrefix } = ctx;
   const subject = "bench.tp";
-  const base = ["--port", String(server.port), "--subject", subject];
+  const base = ["--subject", subject];
   const sub = new LoadProc(
     bin,
-    ["sub", ...base, "--conns", String(subs), ...(queue ? ["--queue", "bench.q"] : []),
+    ["sub", "--port", String(server.subPort), ...base, "--conns", String(subs), ...(queue ? ["--queue", "bench.q"] : []),
       "--idle-ms", "1000", "--timeout", String(opts.runTimeout + 10)],
     loadPrefix,
   );
   try {
     await sub.next(10000);
-    const pubArgs = ["pub", ...base, "--conns", String(pubs), "--size", String(size), "--timeout", String(opts.runTimeout)];
+    // Across a link, the subscription must be known on A before timing starts, or the first
+    // messages would be dropped there and the rate would measure propagation, not throughput.
+    const probe = server.pubPort !== server.subPort ? await waitForInterest({ pubPort: server.pubPort, subPort: server.subPort }) : undefined;
+    const pubArgs = ["pub", "--port", String(server.pubPort), ...base, "--conns", String(pubs), "--size", String(size), "--timeout", String(opts.runTimeout)];
     if (opts.count) pubArgs.push("--count", String(opts.count));
     else pubArgs.push("--duration", String(opts.duration));
     const pub = new LoadProc(bin, pubArgs, loadPrefix);
@@ -83,7 +89,7 @@ async function throughputOnce(ctx, { pubs, subs, queue, size }) {
     // Share of one core the generator used over the run: evidence it did not limit the rate.
     const wall = (Math.max(s.last_ns, p.end_ns) - p.start_ns) / 1e9;
     const generatorCore = wall > 0 ? (p.cpu_s + s.cpu_s) / wall : undefined;
-    return { values: { rate: s.rate }, notes, detail: { pub: p, sub: s, generatorCore } };
+    return { values: { rate: s.rate }, notes, detail: { pub: p, sub: s, generatorCore, probe } };
   } finally {
     await sub.stop(100);
   }
@@ -219,6 +225,18 @@ const ROWS = [
     id: "queue",
     metrics: [{ key: "rate", label: () => "4 pubs -> queue group of 4, 16 B (msg/s)", better: higher, unit: "rate" }],
     run: (ctx) => throughput(ctx, { pubs: 4, subs: 4, queue: true, size: 16 }),
+  },
+  {
+    id: "route",
+    pair: "route",
+    metrics: [{ key: "rate", label: () => "1 pub -> 1 sub over a route, 16 B (msg/s)", better: higher, unit: "rate" }],
+    run: (ctx) => throughput(ctx, { pubs: 1, subs: 1, size: 16 }),
+  },
+  {
+    id: "gateway",
+    pair: "gateway",
+    metrics: [{ key: "rate", label: () => "1 pub -> 1 sub over a gateway, 16 B (msg/s)", better: higher, unit: "rate" }],
+    run: (ctx) => throughput(ctx, { pubs: 1, subs: 1, size: 16 }),
   },
   {
     id: "reqrep",

@@ -22,6 +22,8 @@ function natsServerBin() {
  * @property {string} id       name used on the command line (--servers)
  * @property {string} label    column header
  * @property {(port: number) => string[]} argv  command line for a server on that port
+ * @property {(configFile: string) => string[]} configArgv  command line for a server run from a
+ *           config file (the cluster rows: routes and gateways only exist in config files)
  */
 
 /** @type {Record<string, ServerSpec>} */
@@ -30,11 +32,13 @@ const SERVERS = {
     id: "nats",
     label: "nats-server",
     argv: (port) => [natsServerBin(), "-a", "127.0.0.1", "-p", String(port)],
+    configArgv: (file) => [natsServerBin(), "-c", file],
   },
   natsfleet: {
     id: "natsfleet",
     label: "natsfleet",
     argv: (port) => [process.execPath, path.join(REPO, "bin", "natsfleet-server.js"), "-a", "127.0.0.1", "-p", String(port)],
+    configArgv: (file) => [process.execPath, path.join(REPO, "bin", "natsfleet-server.js"), "-c", file],
   },
 };
 
@@ -82,17 +86,21 @@ function rssKiB(pid) {
 class RunningServer {
   /**
    * @param {ServerSpec} spec
-   * @param {{ logFile: string, prefix?: string[] }} opts log path; command prefix (taskset)
+   * @param {{ logFile: string, prefix?: string[], configFile?: string, port?: number }} opts log path;
+   *   command prefix (taskset); for a server run from a config file, the file and the client
+   *   port it sets
    */
   constructor(spec, opts) {
     this.spec = spec;
     this.logFile = opts.logFile;
     this.prefix = opts.prefix || [];
+    this.configFile = opts.configFile;
+    this.fixedPort = opts.port;
   }
 
   async start(readyTimeoutMs = 15000) {
-    this.port = await freePort();
-    const argv = [...this.prefix, ...this.spec.argv(this.port)];
+    this.port = this.configFile ? this.fixedPort : await freePort();
+    const argv = [...this.prefix, ...(this.configFile ? this.spec.configArgv(this.configFile) : this.spec.argv(this.port))];
     fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
     const log = fs.openSync(this.logFile, "w");
     // 10,000 clients need as many descriptors in the server; exec keeps the pid we measure.
@@ -119,6 +127,16 @@ class RunningServer {
 
   get pid() {
     return this.child.pid;
+  }
+
+  /** Where throughput rows publish; a ServerPair answers with its server A. */
+  get pubPort() {
+    return this.port;
+  }
+
+  /** Where throughput rows subscribe; a ServerPair answers with its server B. */
+  get subPort() {
+    return this.port;
   }
 
   get alive() {
