@@ -11,7 +11,10 @@ import * as YAML from "yaml";
 import { program } from "../../../components/program";
 import { validateTopology } from "../../../components/topology/validate";
 import { asPolicyResources, packViolations } from "../../policies/harness";
-import { CloudMocks, installCloudMocks, ofType, plain, Registered, resolve, settle } from "./cloud-mocks";
+import { parseConfigText } from "../../../broker/config/parser";
+import { optionsFromConfig } from "../../../broker/config/options";
+import { removeDir, tempDir } from "../helpers";
+import { CloudMocks, installCloudMocks, mockPrivateIp, mockPublicIp, ofType, plain, Registered, resolve, settle } from "./cloud-mocks";
 
 const STACK = path.join(__dirname, "../../../stacks/Pulumi.multi-region.yaml");
 
@@ -69,8 +72,13 @@ describe("multi-region stack", function () {
   describe("growth: one more cluster and one more server", () => {
     let first: CloudMocks;
     let grown: CloudMocks;
+    let tlsDir: string;
+
+    after(() => removeDir(tlsDir));
 
     before(async () => {
+      tlsDir = tempDir("mr-tls");
+      for (const f of ["cert.pem", "key.pem", "ca.pem"]) fs.writeFileSync(path.join(tlsDir, f), "stand-in\n");
       const topology = stackConfig()["natsfleet:topology"] as any;
       first = await run(topology);
       const bigger = JSON.parse(JSON.stringify(topology));
@@ -105,6 +113,30 @@ describe("multi-region stack", function () {
       assert.ok(compared >= 6 + 3 + 6 + 6 + 1, `compared ${compared} server resources`);
       // nothing that existed disappears
       for (const key of old.keys()) assert.ok(now.has(key), `${key} removed by growth`);
+    });
+
+    it("renders gateways across clouds from the advertised addresses and routes from private ones", () => {
+      const aws = (g: string, srv: string) => ({ host: mockPrivateIp(`multi-region-${g}-${srv}-eni`), advertise: mockPublicIp(`multi-region-${g}-${srv}-eip`) });
+      const gcp = (g: string, srv: string) => ({ host: mockPrivateIp(`multi-region-${g}-${srv}-internal`), advertise: mockPublicIp(`multi-region-${g}-${srv}-external`) });
+      const clusters: Record<string, { servers: string[]; addr: (g: string, s: string) => { host: string; advertise: string }; config: (s: string) => string }> = {};
+      const s3 = (g: string) => (srv: string) => plain<string>(ofType(first, "aws:s3/bucketObjectv2:BucketObjectv2").find((r) => r.name === `multi-region-${g}-${srv}-config`)!.inputs.content);
+      const sm = (g: string) => (srv: string) => plain<string>(ofType(first, "gcp:secretmanager/secretVersion:SecretVersion").find((r) => r.name === `multi-region-${g}-${srv}-nats-conf`)!.inputs.secretData);
+      for (const g of ["use1", "euw1"]) clusters[g] = { servers: [0, 1, 2].map((i) => `${g}-${i}`), addr: aws, config: s3(g) };
+      clusters["ew1-gcp"] = { servers: [0, 1, 2].map((i) => `ew1-gcp-${i}`), addr: gcp, config: sm("ew1-gcp") };
+      for (const [g, c] of Object.entries(clusters)) {
+        for (const srv of c.servers) {
+          const text = c.config(srv);
+          const o = optionsFromConfig(parseConfigText(text.split("/etc/natsfleet/tls/").join(`${tlsDir}/`), `${srv}.conf`), {}).options;
+          assert.deepEqual(o.cluster!.routes.map((u) => new URL(u).hostname), c.servers.filter((x) => x !== srv).map((x) => c.addr(g, x).host), `${srv} routes`);
+          assert.equal(o.gateway!.advertise, `${c.addr(g, srv).advertise}:7222`);
+          assert.deepEqual(
+            o.gateway!.gateways.map((gw) => [gw.name, gw.urls.map((u) => new URL(u).hostname)]),
+            Object.entries(clusters).filter(([n]) => n !== g).map(([n, other]) => [n, other.servers.map((x) => other.addr(n, x).advertise)]),
+            `${srv} gateways`,
+          );
+          assert.ok(o.gateway!.tls?.verify, `${srv} verifies gateway peers`);
+        }
+      }
     });
 
     it("passes the policy pack", async () => {
