@@ -68,11 +68,21 @@ async function throughputOnce(ctx, { pubs, subs, queue, size }) {
     const pubArgs = ["pub", "--port", String(server.pubPort), ...base, "--conns", String(pubs), "--size", String(size), "--timeout", String(opts.runTimeout)];
     if (opts.count) pubArgs.push("--count", String(opts.count));
     else pubArgs.push("--duration", String(opts.duration));
+    const servers = server.servers || [server];
+    const cpu0 = servers.map((x) => x.cpu());
+    const t0 = process.hrtime.bigint();
     const pub = new LoadProc(bin, pubArgs, loadPrefix);
     const p = await pub.next((opts.runTimeout + 10) * 1000);
     await pub.stop();
     sub.send(`end ${p.sent}`);
     const s = await sub.next((opts.runTimeout + 20) * 1000);
+    // From before the publisher starts until the subscriber has everything (or gave up): the
+    // share of one core each server used, to show which one of a pair saturates.
+    const serverWall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const serverCore = servers.map((x, i) => {
+      const c = x.cpu();
+      return c !== undefined && cpu0[i] !== undefined ? (c - cpu0[i]) / serverWall : undefined;
+    });
     await sub.stop();
     const expected = queue ? p.sent : p.sent * subs;
     const notes = [];
@@ -89,7 +99,7 @@ async function throughputOnce(ctx, { pubs, subs, queue, size }) {
     // Share of one core the generator used over the run: evidence it did not limit the rate.
     const wall = (Math.max(s.last_ns, p.end_ns) - p.start_ns) / 1e9;
     const generatorCore = wall > 0 ? (p.cpu_s + s.cpu_s) / wall : undefined;
-    return { values: { rate: s.rate }, notes, detail: { pub: p, sub: s, generatorCore, probe } };
+    return { values: { rate: s.rate }, notes, detail: { pub: p, sub: s, generatorCore, serverCore, probe } };
   } finally {
     await sub.stop(100);
   }

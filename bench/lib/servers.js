@@ -82,6 +82,21 @@ function rssKiB(pid) {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (undefined if gone). */
+function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK), not readable from Node directly. */
+const CLOCK_TICKS = 100;
+
 /** A running server under test. */
 class RunningServer {
   /**
@@ -143,6 +158,11 @@ class RunningServer {
     return this.exit === undefined;
   }
 
+  /** @returns {number|undefined} CPU seconds used so far */
+  cpu() {
+    return cpuSeconds(this.pid);
+  }
+
   /** @returns {number|undefined} VmRSS in KiB */
   rss() {
     return rssKiB(this.pid);
@@ -165,4 +185,4 @@ class RunningServer {
   }
 }
 
-module.exports = { SERVERS, RunningServer, freePort, rssKiB, natsServerBin, REPO };
+module.exports = { SERVERS, RunningServer, freePort, rssKiB, cpuSeconds, natsServerBin, REPO };
