@@ -33,7 +33,9 @@ export function regionResources(root: pulumi.Resource, scName: string, region: s
   const tags = { "natsfleet:topology": scName, ...o.tags };
   const provider = o.providers[region] ?? new aws.Provider(base, { region: region as aws.Region }, { parent: root });
   const opts = { parent: root, provider };
-  const bucket = new aws.s3.Bucket(`${base}-config`, { forceDestroy: true, tags }, opts);
+  // S3 names are lowercase and at most 63 long; the provider appends a 26-character suffix
+  const bucketPrefix = `${base.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 36).replace(/-+$/, "")}-`;
+  const bucket = new aws.s3.Bucket(`${base}-config`, { bucketPrefix, forceDestroy: true, tags }, opts);
   new aws.s3.BucketPublicAccessBlock(
     `${base}-config`,
     { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },

@@ -85,8 +85,8 @@ export class GcpTarget implements Target {
       r = { provider, network: t.network ?? "default", subnetwork: t.subnetwork };
     } else {
       if (t.network) throw new Error(`gcp target in ${t.region}: network ${t.network} needs subnetwork too (the subnetwork the servers go in)`);
-      const network = new gcp.compute.Network(`${base}-net`, { autoCreateSubnetworks: false, description: `natsfleet ${scName}` }, opts);
-      const subnetwork = new gcp.compute.Subnetwork(`${base}-subnet`, { network: network.id, region: t.region, ipCidrRange: this.options.subnetCidr, privateIpGoogleAccess: true }, opts);
+      const network = new gcp.compute.Network(`${base}-net`, { name: gcpName(`${base}-net`), autoCreateSubnetworks: false, description: `natsfleet ${scName}` }, opts);
+      const subnetwork = new gcp.compute.Subnetwork(`${base}-subnet`, { name: gcpName(`${base}-subnet`), network: network.id, region: t.region, ipCidrRange: this.options.subnetCidr, privateIpGoogleAccess: true }, opts);
       r = { provider, network: network.id, subnetwork: subnetwork.id };
     }
     byKey.set(key, r);
@@ -109,8 +109,8 @@ export class GcpTarget implements Target {
     if (tls) alloc.tlsFiles = {};
     const servers: AllocatedGroup["servers"] = new Map();
     for (const s of group.servers) {
-      const internal = new gcp.compute.Address(`${prefix}-${s.name}-internal`, { addressType: "INTERNAL", subnetwork: region.subnetwork, region: t.region, description: `natsfleet ${s.name} routes` }, opts);
-      const external = new gcp.compute.Address(`${prefix}-${s.name}-external`, { addressType: "EXTERNAL", region: t.region, description: `natsfleet ${s.name} advertise` }, opts);
+      const internal = new gcp.compute.Address(`${prefix}-${s.name}-internal`, { name: gcpName(`${prefix}-${s.name}-internal`), addressType: "INTERNAL", subnetwork: region.subnetwork, region: t.region, description: `natsfleet ${s.name} routes` }, opts);
+      const external = new gcp.compute.Address(`${prefix}-${s.name}-external`, { name: gcpName(`${prefix}-${s.name}-external`), addressType: "EXTERNAL", region: t.region, description: `natsfleet ${s.name} advertise` }, opts);
       const address = { host: internal.address, advertise: external.address };
       alloc.addresses[s.name] = address;
       const entry: { internal: gcp.compute.Address; external: gcp.compute.Address; cert?: ServerCert } = { internal, external };
@@ -149,7 +149,7 @@ export class GcpTarget implements Target {
           : rule.source.kind === "cidrs"
             ? { sourceRanges: rule.source.cidrs }
             : { sourceRanges: pulumi.all(rule.source.servers.map((p) => pulumi.output(p.address).apply(hostCidr))) };
-      new gcp.compute.Firewall(`${req.prefix}-fw-${rule.id}`, { ...base, ...source }, opts);
+      new gcp.compute.Firewall(`${req.prefix}-fw-${rule.id}`, { name: gcpName(`${req.prefix}-fw-${rule.id}`), ...base, ...source }, opts);
     }
   }
 
