@@ -110,7 +110,8 @@ function summarize(row, r) {
     .join(" ") +
     (r.detail && r.detail.generatorCore !== undefined ? `, generator used ${(r.detail.generatorCore * 100).toFixed(0)}% of a core` : "") +
     (r.detail && r.detail.serverCore ? `, server${r.detail.serverCore.length > 1 ? "s A/B" : ""} ` +
-      `${r.detail.serverCore.map((c) => (c === undefined ? "n/a" : `${(c * 100).toFixed(0)}%`)).join("/")}` : "") +
+      `${r.detail.serverCore.map((c) => (c === undefined ? "n/a" : `${(c * 100).toFixed(0)}%`)).join("/")} of a core, ` +
+      `${r.detail.serverUsPerMsg.map((c) => (c === undefined ? "n/a" : c.toFixed(2))).join("/")} us CPU per message` : "") +
     (r.notes.length ? `  (${r.notes.join("; ")})` : "");
 }
 

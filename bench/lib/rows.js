@@ -79,10 +79,14 @@ async function throughputOnce(ctx, { pubs, subs, queue, size }) {
     // From before the publisher starts until the subscriber has everything (or gave up): the
     // share of one core each server used, to show which one of a pair saturates.
     const serverWall = Number(process.hrtime.bigint() - t0) / 1e9;
-    const serverCore = servers.map((x, i) => {
+    const serverCpuS = servers.map((x, i) => {
       const c = x.cpu();
-      return c !== undefined && cpu0[i] !== undefined ? (c - cpu0[i]) / serverWall : undefined;
+      return c !== undefined && cpu0[i] !== undefined ? c - cpu0[i] : undefined;
     });
+    const serverCore = serverCpuS.map((c) => (c === undefined ? undefined : c / serverWall));
+    // CPU per delivered message does not depend on how much CPU the other processes on the
+    // machine left us, unlike the rate; it compares the servers' work on a busy machine.
+    const serverUsPerMsg = serverCpuS.map((c) => (c === undefined || !s.received ? undefined : (c * 1e6) / s.received));
     await sub.stop();
     const expected = queue ? p.sent : p.sent * subs;
     const notes = [];
@@ -99,7 +103,7 @@ async function throughputOnce(ctx, { pubs, subs, queue, size }) {
     // Share of one core the generator used over the run: evidence it did not limit the rate.
     const wall = (Math.max(s.last_ns, p.end_ns) - p.start_ns) / 1e9;
     const generatorCore = wall > 0 ? (p.cpu_s + s.cpu_s) / wall : undefined;
-    return { values: { rate: s.rate }, notes, detail: { pub: p, sub: s, generatorCore, serverCore, probe } };
+    return { values: { rate: s.rate }, notes, detail: { pub: p, sub: s, generatorCore, serverCore, serverCpuS, serverWallS: serverWall, serverUsPerMsg, probe } };
   } finally {
     await sub.stop(100);
   }
