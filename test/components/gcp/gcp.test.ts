@@ -216,4 +216,29 @@ describe("gcp target: existing networks and options", function () {
   });
 });
 
+
+describe("gcp and aws targets with broker nats-server", function () {
+  this.timeout(60000);
+
+  it("ship no bundle and start the official server", async () => {
+    const { AwsTarget } = await import("../../../components/aws");
+    const m = await installCloudMocks("official");
+    const topology = {
+      name: "o",
+      broker: "nats-server",
+      clusters: [
+        { name: "g", target: "gcp", region: "europe-west1", servers: 1 },
+        { name: "a", target: "aws", region: "us-east-1", servers: 1 },
+      ],
+    };
+    const sc = new SuperCluster("o", { topology, targets: { gcp: new GcpTarget(), aws: new AwsTarget() } });
+    await resolve(sc.clientUrls);
+    await settle(m.registered);
+    const md = plain<Record<string, string>>(named(m, "o-g-g-0").inputs.metadata);
+    assert.equal(md["natsfleet-broker"], undefined);
+    assert.match(md["startup-script"]!, /^NF_BROKER=nats-server$/m);
+    assert.match(named(m, "o-a-a-0").inputs.userData, /^NF_BROKER=nats-server$/m);
+  });
+});
+
 });
