@@ -5,6 +5,9 @@
  * peer about our interest following the hub/spoke rules, and carries LMSG/HMSG both ways.
  */
 import type { Socket } from "net";
+import type { TLSSocket } from "tls";
+import type { LoadedTls } from "../tls";
+import { acceptTls, dialTls } from "./tls";
 import { Parser, Op, ParseError, ParserSink } from "../protocol/parser";
 import { Outbound } from "../outbound";
 import { InMsg, Deliverer, DeliverySub, Kind } from "../message";
@@ -63,6 +66,7 @@ export type LeafCloseReason =
   | "Remote Removed"
   | "Loop Detected"
   | "TLS Required"
+  | "TLS Handshake Failure"
   | "Slow Consumer (Pending Bytes)";
 
 /** What a leaf connection needs from the addon that owns it. */
@@ -76,6 +80,8 @@ export interface LeafHost {
   clusterName(): string;
   /** Interest held outside the account index (gateways), told to leafs we are the hub for. */
   externalSubs(account: string): DeliverySub[];
+  /** The hub listener's TLS (spokes must handshake after our INFO), null without one. */
+  hubTls(): LoadedTls | null;
   /** The handshake finished: the connection is in `server.leafs` from now on. */
   registered(c: LeafConn): void;
   closed(c: LeafConn): void;
@@ -98,11 +104,21 @@ export interface LeafRemoteLink {
   /** The connection it dialled ended; the link decides when to try again. */
   connClosed(c: LeafConn): void;
   describeURL(): string;
+  /** The spoke insists on TLS (a `tls {}` block, a tls:// URL, or a hub that asked for it before). */
+  wantsTls(): boolean;
+  /** The hub asked for TLS: from now on this remote requires it (nats-server keeps that too). */
+  tlsSeen(): void;
+  /** Settings for the client handshake; throws TlsConfigError when they cannot be used. */
+  spokeTls(): LoadedTls;
+  /** The name the hub's certificate is checked against. */
+  tlsHost(): string;
 }
 
 const enum Phase {
   /** Dialled: waiting for the hub's INFO. */
   AwaitInfo,
+  /** Either side: the TLS handshake after the hub's plaintext INFO is under way. */
+  Handshaking,
   /** Accepted: waiting for the spoke's CONNECT. */
   AwaitConnect,
   /** Dialled: CONNECT sent, waiting for the INFO with connect_info. */
@@ -162,7 +178,8 @@ export class LeafConn implements ParserSink, Deliverer {
 
   constructor(
     readonly host: LeafHost,
-    readonly sock: Socket,
+    /** Replaced by the TLS socket once the handshake is done. */
+    public sock: Socket,
     readonly cid: number,
     readonly ip: string,
     readonly port: number,
@@ -189,13 +206,28 @@ export class LeafConn implements ParserSink, Deliverer {
     return this.phase === Phase.Ready && !this.closed;
   }
 
+  private readonly onDataBound = (b: Buffer) => this.onData(b);
+  private readonly onErrorBound = () => this.close("Read Error");
+  private readonly onCloseBound = () => this.close("Client Closed");
+
+  private attach(): void {
+    this.sock.on("data", this.onDataBound);
+    this.sock.on("error", this.onErrorBound);
+    this.sock.on("close", this.onCloseBound);
+  }
+
+  /** The TLS socket takes over the raw one; the handshake reports its own failures. */
+  private detach(): void {
+    this.sock.removeListener("data", this.onDataBound);
+    this.sock.removeListener("error", this.onErrorBound);
+    this.sock.removeListener("close", this.onCloseBound);
+  }
+
   /** Start reading; the hub side speaks first with its INFO. */
   begin(): void {
     const s = this.server;
-    this.sock.on("data", (b: Buffer) => this.onData(b));
-    this.sock.on("error", () => this.close("Read Error"));
-    this.sock.on("close", () => this.close("Client Closed"));
     if (this.remote) {
+      this.attach();
       const acc = s.accounts.get(this.remote.account);
       if (!acc) {
         s.log.error(`Unable to lookup account ${this.remote.account} for solicited leafnode connection to ${this.remote.describeURL()}`);
@@ -214,14 +246,51 @@ export class LeafConn implements ParserSink, Deliverer {
       const info = { ...this.host.hubInfo(), client_id: this.cid, nonce: this.nonce };
       this.out.ascii(`INFO ${JSON.stringify(info)} \r\n`);
       this.flush();
-      const timeout = s.opts.leafnodes?.authorization?.timeout ?? 2000;
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        if (this.phase !== Phase.AwaitConnect) return;
-        this.sendErr(ERR_AUTH_TIMEOUT);
-        this.close("Authentication Timeout");
-      }, timeout);
+      const t = this.host.hubTls();
+      if (!t) {
+        this.attach();
+        this.startAuthTimer();
+        return;
+      }
+      // The INFO went out in plaintext; the spoke must answer with a ClientHello.
+      this.phase = Phase.Handshaking;
+      s.log.debug(`${this.describe()} - Starting TLS leafnode server handshake`);
+      acceptTls(this.sock, t).then(
+        (secure) => this.secured(secure, () => {
+          this.phase = Phase.AwaitConnect;
+          this.startAuthTimer();
+        }),
+        (e: Error) => this.handshakeFailed(e),
+      );
     }
+  }
+
+  private startAuthTimer(): void {
+    const timeout = this.server.opts.leafnodes?.authorization?.timeout ?? 2000;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.phase !== Phase.AwaitConnect) return;
+      this.sendErr(ERR_AUTH_TIMEOUT);
+      this.close("Authentication Timeout");
+    }, timeout);
+  }
+
+  private secured(secure: TLSSocket, then: () => void): void {
+    if (this.closed) {
+      secure.destroy();
+      return;
+    }
+    this.server.log.debug(`${this.describe()} - TLS handshake complete`);
+    this.sock = secure;
+    this.attach();
+    then();
+    this.server.scheduleFlush();
+  }
+
+  private handshakeFailed(e: Error): void {
+    if (this.closed) return;
+    this.server.log.error(`${this.describe()} - TLS leafnode handshake error: ${e.message}`);
+    this.close("TLS Handshake Failure");
   }
 
   /** Nonce sent in the hub INFO (what credentials-based spokes sign). */
@@ -265,7 +334,7 @@ export class LeafConn implements ParserSink, Deliverer {
       case Op.CONNECT:
         return this.processConnect(p.rest());
     }
-    if (!this.account || this.phase === Phase.AwaitConnect || this.phase === Phase.AwaitInfo) {
+    if (!this.account || this.phase === Phase.AwaitConnect || this.phase === Phase.AwaitInfo || this.phase === Phase.Handshaking) {
       return this.authViolation(`${OP_LABEL[op] ?? "operation"} before the handshake finished`);
     }
     if (op === Op.LS_PLUS) return this.processSub(p);
@@ -313,23 +382,32 @@ export class LeafConn implements ParserSink, Deliverer {
       this.opts.name = this.remoteServer;
       this.opts.version = str(info.version) || undefined;
       if (urls.length > 0) this.remote.learnURLs(urls);
-      if (info.tls_required === true) {
-        this.server.log.error(`${this.describe()} - hub ${this.remote.describeURL()} requires TLS, which leafnode remotes do not support yet`);
-        this.close("TLS Required");
+      const hubWantsTls = info.tls_required === true;
+      if (!hubWantsTls) {
+        if (this.remote.wantsTls()) {
+          // Talking plaintext to a hub the remote expects TLS from would be a silent downgrade.
+          this.server.log.error(`${this.describe()} - TLS required by leafnode remote ${this.remote.describeURL()} but the hub does not offer TLS`);
+          this.close("TLS Required");
+          return false;
+        }
+        return this.afterInfo(info, false);
+      }
+      this.remote.tlsSeen();
+      let t: LoadedTls;
+      try {
+        t = this.remote.spokeTls();
+      } catch (e) {
+        this.server.log.error(`${this.describe()} - ${(e as Error).message}`);
+        this.close("TLS Handshake Failure");
         return false;
       }
-      if (!this.sendConnect(str(info.nonce))) return false;
-      if (info.info_on_connect !== true) {
-        this.finishSolicited();
-      } else {
-        this.phase = Phase.AwaitConnectInfo;
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          if (this.phase !== Phase.AwaitConnectInfo) return;
-          this.sendErr(ERR_STALE_CONNECT);
-          this.close("Stale Connection");
-        }, INFO_WAIT_MS);
-      }
+      this.phase = Phase.Handshaking;
+      this.detach();
+      this.server.log.debug(`${this.describe()} - Starting TLS leafnode client handshake`);
+      dialTls(this.sock, this.remote.tlsHost(), t).then(
+        (secure) => this.secured(secure, () => this.afterInfo(info, true)),
+        (e: Error) => this.handshakeFailed(e),
+      );
       return true;
     }
     if (urls && urls.length > 0) this.remote.learnURLs(urls);
@@ -341,12 +419,29 @@ export class LeafConn implements ParserSink, Deliverer {
     return !this.closed;
   }
 
-  private sendConnect(nonce: string): boolean {
+  /** The hub's first INFO is accepted (and TLS is up when it asked): CONNECT and wait. */
+  private afterInfo(info: Record<string, unknown>, tlsUp: boolean): boolean {
+    if (!this.sendConnect(str(info.nonce), tlsUp)) return false;
+    if (info.info_on_connect !== true) {
+      this.finishSolicited();
+    } else {
+      this.phase = Phase.AwaitConnectInfo;
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        if (this.phase !== Phase.AwaitConnectInfo) return;
+        this.sendErr(ERR_STALE_CONNECT);
+        this.close("Stale Connection");
+      }, INFO_WAIT_MS);
+    }
+    return true;
+  }
+
+  private sendConnect(nonce: string, tlsUp: boolean): boolean {
     const s = this.server;
     const remote = this.remote!;
     const c: LeafConnect = {
       version: PROTOCOL_VERSION,
-      tls_required: false,
+      tls_required: tlsUp,
       server_id: s.id,
       name: s.name,
       cluster: this.host.clusterName() || undefined,
@@ -512,7 +607,7 @@ export class LeafConn implements ParserSink, Deliverer {
 
   onMsgArgs(op: Op, p: Parser): number {
     if (this.closed) return -1;
-    if (!this.account || this.phase === Phase.AwaitConnect || this.phase === Phase.AwaitInfo) {
+    if (!this.account || this.phase === Phase.AwaitConnect || this.phase === Phase.AwaitInfo || this.phase === Phase.Handshaking) {
       this.authViolation("message before the handshake finished");
       return -1;
     }

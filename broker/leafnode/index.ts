@@ -16,6 +16,8 @@ import { RemoteLeaf } from "./remote";
 import { HubInfo, LDS_PREFIX, nuid } from "./protocol";
 import { leafReplyRouter } from "./replies";
 import type { ReplyTracker } from "../gateway/replies";
+import type { LoadedTls } from "../tls";
+import { loadHubTls, tlsInfoFields } from "./tls";
 
 export { LeafConn } from "./conn";
 export type { LeafCloseReason } from "./conn";
@@ -70,6 +72,8 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
   private clusterURLs: string[] = [];
   /** Gateway-routed replies while no gateway module handles them (see replies.ts). */
   private replies: ReplyTracker | null = null;
+  /** The listener's `tls {}` material; reloads replace it for connections accepted after. */
+  private tls: LoadedTls | null = null;
 
   get server(): Server {
     if (!this.srv) throw new Error("leafnode addon used before start()");
@@ -88,8 +92,8 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     server.interestListeners.push(this);
     this.claimReplies(server);
     if (o.port !== 0) {
-      // Serving plaintext where the config asks for TLS would be a silent downgrade.
-      if (o.tls) throw new Error(`leafnodes: "tls" on the leafnode listener is not supported yet; remove it or the listen port`);
+      // A listener whose certificates cannot be read must not come up in plaintext.
+      this.tls = o.tls ? loadHubTls(o.tls) : null;
       await this.listen(o.host, o.port);
     }
     this.syncRemotes();
@@ -111,14 +115,20 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
       // Connections already accepted stay; only new ones use the new address.
       this.stopListening();
     }
-    if (wanted && !this.listener) {
-      if (o!.tls) server.log.error(`leafnodes: "tls" on the leafnode listener is not supported yet; listener not opened`);
-      else {
-        try {
-          await this.listen(wanted.host, wanted.port);
-        } catch (e) {
-          server.log.error((e as Error).message);
-        }
+    let tlsOk = true;
+    if (wanted) {
+      try {
+        this.tls = o!.tls ? loadHubTls(o!.tls) : null;
+      } catch (e) {
+        tlsOk = false;
+        server.log.error(`${(e as Error).message}; ${this.listener ? "keeping the previous certificates" : "listener not opened"}`);
+      }
+    }
+    if (wanted && !this.listener && tlsOk) {
+      try {
+        await this.listen(wanted.host, wanted.port);
+      } catch (e) {
+        server.log.error((e as Error).message);
       }
     }
     this.syncRemotes();
@@ -236,6 +246,10 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     return s.opts.cluster?.name ?? s.opts.gateway?.name ?? "";
   }
 
+  hubTls(): LoadedTls | null {
+    return this.tls;
+  }
+
   hubInfo(): HubInfo {
     const s = this.server;
     const [host, portStr] = splitHostPort(this.advertised);
@@ -254,6 +268,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
       client_id: 0,
       info_on_connect: true,
       leafnode_urls: this.clusterURLs.length > 0 ? this.clusterURLs : [this.advertised],
+      ...tlsInfoFields(this.tls),
     };
     const cluster = this.clusterName();
     if (cluster) info.cluster = cluster;
@@ -339,7 +354,10 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
     const wanted = new Map<string, NonNullable<typeof s.opts.leafnodes>["remotes"][number]>();
     for (const r of s.opts.leafnodes?.remotes ?? []) wanted.set(RemoteLeaf.key(r), r);
     for (const [key, r] of this.remotes) {
-      if (wanted.has(key)) continue;
+      if (wanted.has(key)) {
+        r.reloadTls();
+        continue;
+      }
       s.log.info(`Leafnode remote ${r.describeURL()} removed`);
       r.stop("Remote Removed");
       this.remotes.delete(key);
@@ -369,6 +387,7 @@ export class LeafNodeAddon implements ServerAddon, LeafHost, InterestListener {
       hubInfo: () => self.hubInfo(),
       clusterName: () => self.clusterName(),
       externalSubs: (a) => self.externalSubs(a),
+      hubTls: () => self.hubTls(),
       registered: (c) => {
         self.conns.add(c);
         self.registered(c);

@@ -52,6 +52,8 @@ export interface HubInfo {
   headers: boolean;
   auth_required: boolean;
   tls_required?: boolean;
+  /** The hub verifies spokes' certificates. */
+  tls_verify?: boolean;
   max_payload: number;
   /** host:port a spoke dials for this hub. */
   ip: string;

@@ -5,6 +5,8 @@
  */
 import * as net from "net";
 import type { RemoteLeafOptions } from "../options";
+import type { LoadedTls } from "../tls";
+import { loadSpokeTls } from "./tls";
 import { GLOBAL_ACCOUNT } from "../account";
 import { LeafConn, LeafHost, LeafRemoteLink } from "./conn";
 import { DEFAULT_LEAF_PORT, DEFAULT_RECONNECT_INTERVAL_MS } from "./protocol";
@@ -17,9 +19,11 @@ export interface LeafURL {
   pass?: string;
   /** As configured or advertised, credentials removed (for logs). */
   display: string;
+  /** The tls:// scheme: this URL must be reached over TLS. */
+  tls: boolean;
 }
 
-/** Parse `nats-leaf://[user:pass@]host[:port]`; throws an Error naming the URL when malformed. */
+/** Parse `nats-leaf://` or `tls://[user:pass@]host[:port]`; throws an Error naming the URL when malformed. */
 export function parseLeafURL(raw: string): LeafURL {
   let u: URL;
   try {
@@ -31,9 +35,8 @@ export function parseLeafURL(raw: string): LeafURL {
   if (!host) throw new Error(`leafnode remote URL ${JSON.stringify(raw)} has no host`);
   const scheme = u.protocol.replace(/:$/, "");
   if (scheme === "ws" || scheme === "wss") throw new Error(`leafnode remote URL ${JSON.stringify(raw)}: websocket remotes are not supported yet`);
-  if (scheme === "tls") throw new Error(`leafnode remote URL ${JSON.stringify(raw)}: TLS remotes are not supported yet`);
   const port = u.port ? Number(u.port) : DEFAULT_LEAF_PORT;
-  const out: LeafURL = { host, port, display: `${scheme}://${u.host}` };
+  const out: LeafURL = { host, port, display: `${scheme}://${u.host}`, tls: scheme === "tls" };
   if (u.username) out.user = decodeURIComponent(u.username);
   if (u.password) out.pass = decodeURIComponent(u.password);
   return out;
@@ -59,6 +62,10 @@ export class RemoteLeaf implements LeafRemoteLink {
   private timer: NodeJS.Timeout | null = null;
   private dialing: net.Socket | null = null;
   private stopped = false;
+  /** Certificate material of the `tls {}` block (loaded lazily when there is none). */
+  private tlsLoaded: LoadedTls | null = null;
+  /** Set once a hub asked for TLS, or by configuration. */
+  private requireTls: boolean;
 
   constructor(
     private readonly host: LeafHost,
@@ -69,8 +76,11 @@ export class RemoteLeaf implements LeafRemoteLink {
     this.denyImports = cfg.denyImports ?? [];
     this.denyExports = cfg.denyExports ?? [];
     this.hub = cfg.hub === true;
-    if (cfg.tls) throw new Error(`leafnode remote ${cfg.urls.join(", ")}: "tls" is not supported yet; remote not started`);
     this.configured = cfg.urls.map(parseLeafURL);
+    this.requireTls = cfg.tls !== undefined || this.configured.some((u) => u.tls);
+    // A bad tls {} block is reported when the remote is configured, not at the first dial.
+    if (cfg.tls) this.tlsLoaded = loadSpokeTls(cfg.tls, this.where());
+    if (cfg.tls?.insecure) host.server.log.warn(`${this.where()}: TLS certificate chain and hostname of the hub will not be verified. DO NOT USE IN PRODUCTION!`);
     this.urls = [...this.configured];
     if (!cfg.noRandomize) shuffle(this.urls);
     const withUser = this.configured.find((u) => u.user !== undefined);
@@ -84,6 +94,43 @@ export class RemoteLeaf implements LeafRemoteLink {
 
   start(): void {
     this.dial();
+  }
+
+  private where(): string {
+    return `leafnode remote ${this.configured.map((u) => u.display).join(", ")}`;
+  }
+
+  /** Reload: read the `tls {}` files again (new connections use them); keeps the old on error. */
+  reloadTls(): void {
+    if (!this.cfg.tls) return;
+    try {
+      this.tlsLoaded = loadSpokeTls(this.cfg.tls, this.where());
+    } catch (e) {
+      this.host.server.log.error(`${(e as Error).message}; keeping the previous certificates`);
+    }
+  }
+
+  wantsTls(): boolean {
+    return this.requireTls;
+  }
+
+  tlsSeen(): void {
+    this.requireTls = true;
+  }
+
+  spokeTls(): LoadedTls {
+    this.tlsLoaded ??= loadSpokeTls(this.cfg.tls, this.where());
+    return this.tlsLoaded;
+  }
+
+  tlsHost(): string {
+    const c = this.current ?? this.urls[0];
+    // An advertised URL may be an IP while the certificate names the configured host.
+    if (net.isIP(c.host) !== 0) {
+      const named = this.configured.find((u) => net.isIP(u.host) === 0);
+      if (named && !this.configured.some((u) => u.host === c.host)) return named.host;
+    }
+    return c.host;
   }
 
   /** Stop for good: no more attempts; the connection closes. */
@@ -112,7 +159,7 @@ export class RemoteLeaf implements LeafRemoteLink {
     for (const hp of list) {
       let u: LeafURL;
       try {
-        u = parseLeafURL(`nats-leaf://${hp}`);
+        u = parseLeafURL(`${this.requireTls ? "tls" : "nats-leaf"}://${hp}`);
       } catch {
         continue;
       }
