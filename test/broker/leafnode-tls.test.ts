@@ -12,7 +12,7 @@ import * as tls from "tls";
 import { StringCodec } from "nats";
 import { RawClient, closeAllRaw } from "../helpers/raw";
 import { ensureTestCerts, issueClientCert } from "../helpers/certs";
-import { AnyServer, client, collect, leafCount, reloadOurs, sleep, startOurs, startTheirs, stopAll, waitFor, waitInterest, waitLeafs } from "./leafnode-helpers";
+import { AnyServer, TheirServer, client, collect, leafCount, reloadOurs, sleep, startOurs, startProcess, startTheirs, stopAll, waitFor, waitInterest, waitLeafs } from "./leafnode-helpers";
 
 const sc = StringCodec();
 
@@ -225,6 +225,22 @@ describe("leaf nodes over TLS", function () {
     fs.copyFileSync(path.join(good, "spoke-key.pem"), path.join(spokeDir, "spoke-key.pem"));
     await reloadOurs(spoke, spokeText);
     await waitLeafs(hub, 1, 15000);
+  });
+
+  it("the natsfleet-server executable reloads its leafnode ca_file on SIGHUP (nats-server spoke)", async () => {
+    const hubCa = path.join(dir, "exe-hub-ca.pem");
+    fs.copyFileSync(path.join(other, "ca.pem"), hubCa);
+    const hub: TheirServer = await startProcess(
+      "natsfleet",
+      `leafnodes { listen: "127.0.0.1:$LEAF_PORT"\n authorization { user: leaf, password: s3cret }\n tls { cert_file: "${good}/server-cert.pem", key_file: "${good}/server-key.pem", ca_file: "${hubCa}", verify: true } }`,
+    );
+    const spoke = await startTheirs(spokeConf(hub.leafPort));
+    await staysUnlinked(hub, 1500);
+    fs.copyFileSync(path.join(good, "ca.pem"), hubCa);
+    hub.proc.proc.kill("SIGHUP");
+    await waitLeafs(hub, 1, 15000);
+    await oneWay(spoke, hub, "exe.up");
+    await oneWay(hub, spoke, "exe.down");
   });
 
   it("unusable TLS files are refused with the block and file named", async () => {
