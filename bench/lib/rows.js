@@ -64,11 +64,11 @@ async function throughputOnce(ctx, { pubs, subs, queue, size }) {
     await sub.next(10000);
     // Across a link, the subscription must be known on A before timing starts, or the first
     // messages would be dropped there and the rate would measure propagation, not throughput.
-    const probe = server.pubPort !== server.subPort ? await waitForInterest({ pubPort: server.pubPort, subPort: server.subPort }) : undefined;
+    const probe = "servers" in server ? await waitForInterest({ pubPort: server.pubPort, subPort: server.subPort }) : undefined;
     const pubArgs = ["pub", "--port", String(server.pubPort), ...base, "--conns", String(pubs), "--size", String(size), "--timeout", String(opts.runTimeout)];
     if (opts.count) pubArgs.push("--count", String(opts.count));
     else pubArgs.push("--duration", String(opts.duration));
-    const servers = server.servers || [server];
+    const servers = "servers" in server ? server.servers : [server];
     const cpu0 = servers.map((x) => x.cpu());
     const t0 = process.hrtime.bigint();
     const pub = new LoadProc(bin, pubArgs, loadPrefix);
@@ -84,8 +84,8 @@ async function throughputOnce(ctx, { pubs, subs, queue, size }) {
       return c !== undefined && cpu0[i] !== undefined ? c - cpu0[i] : undefined;
     });
     const serverCore = serverCpuS.map((c) => (c === undefined ? undefined : c / serverWall));
-    // CPU per delivered message does not depend on how much CPU the other processes on the
-    // machine left us, unlike the rate; it compares the servers' work on a busy machine.
+    // CPU per delivered message depends much less than the rate on how much CPU the other
+    // processes on the machine left us, so it compares the servers' work on a busy machine.
     const serverUsPerMsg = serverCpuS.map((c) => (c === undefined || !s.received ? undefined : (c * 1e6) / s.received));
     await sub.stop();
     const expected = queue ? p.sent : p.sent * subs;
