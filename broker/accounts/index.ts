@@ -13,6 +13,7 @@ import type { Server } from "../server";
 import { InMsg, Deliverer, DeliverySub, Kind } from "../message";
 import { subjectMatches } from "../subject";
 import { randomBytes } from "crypto";
+import type { AccountConfig, ServiceExport, StreamExport, StreamImport, ServiceImport } from "../options";
 
 /** An export as both config files and account JWTs describe it. */
 export interface ExportSpec {
@@ -93,6 +94,24 @@ export class AccountLinks {
 /** Whether an import of `subject` by `importer` is covered by one of the exporter's exports. */
 export function exportFor(exports: ExportSpec[], kind: ExportSpec["kind"], subject: string, importer: string): ExportSpec | undefined {
   return exports.find((e) => e.kind === kind && coveredBy(subject, e.subject) && (e.accounts === undefined || e.accounts.includes(importer)));
+}
+
+/** Exports and imports of a config file's account, in the form config and JWT share. */
+export function accountSpecFromConfig(acc: AccountConfig): AccountSpec {
+  const exports: ExportSpec[] = (acc.exports ?? []).map((e) => {
+    if ("stream" in e) return { kind: "stream", subject: (e as StreamExport).stream, accounts: e.accounts };
+    const s = e as ServiceExport;
+    return { kind: "service", subject: s.service, accounts: s.accounts, responseType: s.responseType, responseThreshold: s.responseThreshold };
+  });
+  const imports: ImportSpec[] = (acc.imports ?? []).map((i) => {
+    if ("stream" in i) {
+      const s = i as StreamImport;
+      return { kind: "stream", account: s.stream.account, subject: s.stream.subject, prefix: s.prefix, to: s.to };
+    }
+    const s = i as ServiceImport;
+    return { kind: "service", account: s.service.account, subject: s.service.subject, to: s.to };
+  });
+  return { name: acc.name, exports, imports };
 }
 
 /** Whether every subject matched by `sub` is matched by `pattern`. */

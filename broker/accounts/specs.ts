@@ -4,28 +4,11 @@
  */
 import { decode } from "@nats-io/jwt";
 import type { Server } from "../server";
-import type { AccountConfig, ServiceExport, StreamExport, StreamImport, ServiceImport } from "../options";
 import { compile } from "../auth";
 import type { TrustedAccount } from "../jwt";
-import { AccountSpec, ExportSpec, ImportSpec, linkAccounts } from "./index";
+import { AccountSpec, ExportSpec, ImportSpec, linkAccounts, accountSpecFromConfig } from "./index";
 import { configureSystemEvents } from "./system";
 
-function fromConfig(acc: AccountConfig): AccountSpec {
-  const exports: ExportSpec[] = (acc.exports ?? []).map((e) => {
-    if ("stream" in e) return { kind: "stream", subject: (e as StreamExport).stream, accounts: e.accounts };
-    const s = e as ServiceExport;
-    return { kind: "service", subject: s.service, accounts: s.accounts, responseType: s.responseType, responseThreshold: s.responseThreshold };
-  });
-  const imports: ImportSpec[] = (acc.imports ?? []).map((i) => {
-    if ("stream" in i) {
-      const s = i as StreamImport;
-      return { kind: "stream", account: s.stream.account, subject: s.stream.subject, prefix: s.prefix, to: s.to };
-    }
-    const s = i as ServiceImport;
-    return { kind: "service", account: s.service.account, subject: s.service.subject, to: s.to };
-  });
-  return { name: acc.name, exports, imports };
-}
 
 interface JwtExport {
   subject?: string;
@@ -115,7 +98,7 @@ export function configureAccountLinks(server: Server): void {
     }
     for (const p of trust.problems) server.log.error(p);
   } else {
-    specs = server.opts.accounts.map(fromConfig);
+    specs = server.opts.accounts.map(accountSpecFromConfig);
   }
   linkAccounts(server, specs, (msg) => server.log.error(msg));
   configureSystemEvents(server);

@@ -1,4 +1,5 @@
 /** `accounts { }` (users, exports, imports, mappings) and subject `mappings { }`. */
+import { exportFor, accountSpecFromConfig } from "../accounts/index";
 import {
   AccountConfig,
   Permissions,
@@ -88,6 +89,8 @@ interface Pending {
   value: ConfValue;
   accounts: string[];
   kind: string;
+  /** For imports: what must be exported to the importer. */
+  import?: { importer: string; kind: "stream" | "service"; account: string; subject: string };
 }
 
 function parseExport(v: ConfValue, name: string, ctx: MappingContext, pending: Pending[]): StreamExport | ServiceExport {
@@ -144,7 +147,7 @@ function importSource(v: ConfValue, name: string): { account: string; subject: s
   return { account, subject };
 }
 
-function parseImport(v: ConfValue, name: string, ctx: MappingContext, pending: Pending[]): StreamImport | ServiceImport {
+function parseImport(v: ConfValue, name: string, ctx: MappingContext, pending: Pending[], importer: string): StreamImport | ServiceImport {
   const m = map(v, name);
   let stream: StreamImport["stream"] | undefined;
   let service: ServiceImport["service"] | undefined;
@@ -160,7 +163,7 @@ function parseImport(v: ConfValue, name: string, ctx: MappingContext, pending: P
   if (stream && service) fail(m, `"${name}" has both a stream and a service`);
   if (stream) {
     if (prefix !== undefined && to !== undefined) fail(m, `"${name}": a stream import cannot have both a prefix and a "to"`);
-    pending.push({ value: m, accounts: [stream.account], kind: "stream import" });
+    pending.push({ value: m, accounts: [stream.account], kind: "stream import", import: { importer, kind: "stream", ...stream } });
     const imp: StreamImport = { stream };
     if (prefix !== undefined) imp.prefix = prefix;
     if (to !== undefined) imp.to = to;
@@ -168,7 +171,7 @@ function parseImport(v: ConfValue, name: string, ctx: MappingContext, pending: P
   }
   if (service) {
     if (prefix !== undefined) fail(m, `"${name}": prefix applies to stream imports only`);
-    pending.push({ value: m, accounts: [service.account], kind: "service import" });
+    pending.push({ value: m, accounts: [service.account], kind: "service import", import: { importer, kind: "service", ...service } });
     return to !== undefined ? { service, to } : { service };
   }
   return fail(m, `"${name}" needs a stream or a service`);
@@ -181,7 +184,7 @@ function parseAccount(name: string, v: ConfMap, where: string, ctx: MappingConte
   walkBlock(v, where, {
     users: (x) => (usersValue = x),
     exports: (x, _e, n) => (acc.exports = array(x, n).items.map((i) => parseExport(i, n, ctx, pending))),
-    imports: (x, _e, n) => (acc.imports = array(x, n).items.map((i) => parseImport(i, n, ctx, pending))),
+    imports: (x, _e, n) => (acc.imports = array(x, n).items.map((i) => parseImport(i, n, ctx, pending, name))),
     mappings: (x, _e, n) => (acc.mappings = parseMappings(x, n)),
     maps: (x, _e, n) => (acc.mappings = parseMappings(x, n)),
     default_permissions: (x, _e, n) => (defaults = parsePermissions(x, n)),
@@ -220,6 +223,16 @@ export function parseAccounts(v: ConfValue, name: string, ctx: MappingContext): 
   for (const p of pending) {
     for (const a of p.accounts) {
       if (!seen.has(a)) fail(p.value, `account ${JSON.stringify(a)} is not defined (used by a ${p.kind})`);
+    }
+  }
+  // As nats-server, an import the exporting account does not grant stops the server at start.
+  const specs = new Map(accounts.map((a) => [a.name, accountSpecFromConfig(a)]));
+  for (const p of pending) {
+    const i = p.import;
+    if (!i) continue;
+    const exporter = specs.get(i.account);
+    if (exporter && !exportFor(exporter.exports, i.kind, i.subject, i.importer)) {
+      fail(p.value, `Error adding ${i.kind} import ${JSON.stringify(i.subject)}: ${i.kind} import not authorized`);
     }
   }
   return accounts;

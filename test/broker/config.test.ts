@@ -742,6 +742,25 @@ mappings { "g.a": "g.b" }`);
       assert.deepEqual(load("accounts: [A, B]").options.accounts, [{ name: "A" }, { name: "B" }]);
     });
 
+    it("refuses imports the exporting account does not grant, as nats-server does at start", () => {
+      // Not exported at all, exported to someone else, and a service export imported as a stream.
+      assert.equal(
+        errorOf("accounts {\n  A { users: [] }\n  B { imports [ { stream: { account: A, subject: priv } } ] }\n}"),
+        't.conf:3:17: Error adding stream import "priv": stream import not authorized',
+      );
+      assert.equal(
+        errorOf("accounts {\n  A { exports [ { service: svc, accounts: [C] } ] }\n  B { imports [ { service: { account: A, subject: svc } } ] }\n  C {}\n}"),
+        't.conf:3:17: Error adding service import "svc": service import not authorized',
+      );
+      assert.equal(
+        errorOf("accounts {\n  A { exports [ { service: svc } ] }\n  B { imports [ { stream: { account: A, subject: svc } } ] }\n}"),
+        't.conf:3:17: Error adding stream import "svc": stream import not authorized',
+      );
+      // Covered by a wildcard export, and granted by name: fine.
+      const ok = load("accounts {\n  A { exports [ { stream: \"ev.>\" }, { service: svc, accounts: [B] } ] }\n  B { imports [ { stream: { account: A, subject: ev.x } }, { service: { account: A, subject: svc } } ] }\n}");
+      assert.equal(ok.options.accounts.length, 2);
+    });
+
     it("reports account mistakes at their position", () => {
       assert.equal(errorOf("accounts { $G {} }"), 't.conf:1:12: "$G" is a reserved account name');
       assert.equal(errorOf("accounts [A, A]"), 't.conf:1:14: account "A" is defined twice');
