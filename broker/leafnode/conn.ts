@@ -221,6 +221,16 @@ export class LeafConn implements ParserSink, Deliverer {
     this.sock.removeListener("data", this.onDataBound);
     this.sock.removeListener("error", this.onErrorBound);
     this.sock.removeListener("close", this.onCloseBound);
+    this.guardRaw();
+  }
+
+  /**
+   * During the handshake the raw socket can still fail a write (the plaintext INFO to a peer
+   * that already left); the handshake's own close/error report it, but an unheard 'error'
+   * event would take the process down.
+   */
+  private guardRaw(): void {
+    this.sock.on("error", (e) => this.server.log.debug(`${this.describe()} - socket error during TLS handshake: ${e.message}`));
   }
 
   /** Start reading; the hub side speaks first with its INFO. */
@@ -254,6 +264,7 @@ export class LeafConn implements ParserSink, Deliverer {
       }
       // The INFO went out in plaintext; the spoke must answer with a ClientHello.
       this.phase = Phase.Handshaking;
+      this.guardRaw();
       s.log.debug(`${this.describe()} - Starting TLS leafnode server handshake`);
       acceptTls(this.sock, t).then(
         (secure) => this.secured(secure, () => {

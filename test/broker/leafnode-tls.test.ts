@@ -99,6 +99,15 @@ describe("leaf nodes over TLS", function () {
     await raw.waitClosed(4000);
     assert.ok(!raw.text.includes("connect_info"), raw.text);
     assert.strictEqual(await leafCount(hub), 0);
+    // Peers that leave before or during the handshake are only logged.
+    for (let i = 0; i < 5; i++) {
+      const gone = await RawClient.open(hub.leafPort);
+      if (i % 2 === 0) gone.sock.resetAndDestroy();
+      else gone.sock.end(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05]));
+    }
+    const silent = await RawClient.open(hub.leafPort);
+    await silent.waitClosed(4000);
+    assert.ok(hub.server.isRunning());
   });
 
   it("our hub and our spoke link over TLS, messages both ways", async () => {
