@@ -16,6 +16,20 @@ import * as tls from "tls";
 import type { TlsOptions } from "../options";
 import { opensslCiphers, opensslCurves } from "./ciphers";
 
+/**
+ * nats-server 2.9's default TLS 1.2 suites (ECDHE with AEAD only; TLS 1.3 suites are always
+ * allowed). OpenSSL's own default would also accept static-RSA key exchange, which nats-server
+ * refuses.
+ */
+const NATS_DEFAULT_CIPHER_SUITES = [
+  "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+  "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+  "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+  "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+  "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+  "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+];
+
 /** nats-server's default TLS handshake timeout. */
 export const DEFAULT_TLS_TIMEOUT_MS = 2000;
 
@@ -54,7 +68,7 @@ export function loadTls(t: TlsOptions, where: string, verifyPeers = false): Load
   let ciphers: string | undefined;
   let ecdhCurve: string | undefined;
   try {
-    ciphers = t.cipherSuites ? opensslCiphers(t.cipherSuites, where) : undefined;
+    ciphers = opensslCiphers(t.cipherSuites ?? NATS_DEFAULT_CIPHER_SUITES, where);
     ecdhCurve = t.curvePreferences ? opensslCurves(t.curvePreferences, where) : undefined;
   } catch (e) {
     throw new TlsConfigError((e as Error).message);
