@@ -58,6 +58,8 @@ export interface NormalizedTopology {
   clusters: Record<string, NormalizedCluster>;
   leafnodes: Record<string, NormalizedLeafNode>;
   accounts: Record<string, { users: Record<string, NormalizedUser> }>;
+  /** Closest-cluster DNS (zone, client name, TTL), when declared. */
+  dns?: { zone: string; name: string; ttl: number };
 }
 
 const BCRYPT = /^\$2[aby]\$\d\d\$/;
@@ -136,5 +138,6 @@ export function normalizeTopology(t: Topology, production: ReadonlySet<string> =
     clusters,
     leafnodes,
     accounts,
+    ...(t.dns ? { dns: { zone: t.dns.zone, name: t.dns.name, ttl: t.dns.ttl } } : {}),
   };
 }

@@ -170,6 +170,20 @@ export interface LocalPortsDeclaration {
   base?: number;
 }
 
+/**
+ * Closest-cluster DNS: one name clients use, answered per target with the nearest healthy
+ * cluster (Route53 latency records on AWS, a Cloud DNS geolocation policy on GCP), plus one
+ * name per cluster (`<cluster>.<name>`). Absent: nothing DNS-related is created.
+ */
+export interface DnsDeclaration {
+  /** The DNS zone the records go in, e.g. `example.com` (a Route53 hosted zone / Cloud DNS managed zone for that domain). */
+  zone: string;
+  /** The client-facing name inside the zone, e.g. `nats.example.com`. */
+  name: string;
+  /** Record TTL in seconds (default 60: failover should not wait long). */
+  ttl?: number;
+}
+
 export interface TopologyDeclaration {
   name: string;
   broker?: BrokerKind;
@@ -183,6 +197,7 @@ export interface TopologyDeclaration {
   leafnodes?: LeafNodeDeclaration[];
   tls?: TlsDeclaration;
   localPorts?: LocalPortsDeclaration;
+  dns?: DnsDeclaration;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -327,6 +342,18 @@ export interface GatewaysModel {
   secret?: string;
 }
 
+export interface DnsModel {
+  /** Zone domain without the trailing dot, lower case (`example.com`). */
+  zone: string;
+  /** Fully qualified client name without the trailing dot, lower case (`nats.example.com`). */
+  name: string;
+  ttl: number;
+  /** Cluster name -> its own name (`<cluster>.<name>`), for per-cluster URLs. */
+  clusterNames: Record<string, string>;
+}
+
+export const DNS_DEFAULT_TTL = 60;
+
 export interface Topology {
   name: string;
   /** Default broker (each group carries its own resolved `broker`). */
@@ -341,6 +368,8 @@ export interface Topology {
    */
   systemAccount?: string;
   secrets: SecretSpec[];
+  /** Closest-cluster DNS, when declared. */
+  dns?: DnsModel;
 }
 
 // ---------------------------------------------------------------------------------------

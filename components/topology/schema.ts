@@ -15,6 +15,9 @@ import type { TopologyIssue } from "./errors";
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const NAME_RULE = "letters, digits, '-' and '_' only, starting with a letter or digit, at most 63 characters";
 
+/** A DNS name (trailing dot optional): labels of letters, digits and '-'. */
+const DNS_NAME = /^(?=.{1,253}\.?$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/;
+
 const name = z.string().regex(NAME_PATTERN, { error: `must be a name: ${NAME_RULE}` });
 const port = z.number().int({ error: "must be a whole number" }).min(1, { error: "must be a port from 1 to 65535" }).max(65535, {
   error: "must be a port from 1 to 65535",
@@ -122,6 +125,13 @@ export const topologySchema = z.strictObject({
   leafnodes: z.array(leafnode).optional(),
   tls: tls.optional(),
   localPorts: z.strictObject({ base: port.optional() }).optional(),
+  dns: z
+    .strictObject({
+      zone: z.string().regex(DNS_NAME, { error: "must be a DNS domain such as example.com" }),
+      name: z.string().regex(DNS_NAME, { error: "must be a DNS name such as nats.example.com" }),
+      ttl: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be at least 1 second" }).max(86400, { error: "must be at most 86400 seconds" }).optional(),
+    })
+    .optional(),
 });
 
 /** What describe() needs from a zod issue (zod 4's issue union, loosely). */

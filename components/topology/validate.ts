@@ -11,6 +11,7 @@ import { DEFAULT_SYSTEM_ACCOUNT, secretKeys, serviceUsers } from "./names";
 import { checkAccounts } from "./accounts";
 import { targetModel, tlsModel } from "./targets";
 import { assignServers } from "./servers";
+import { dnsModel } from "./dns";
 
 // Where these were first defined; other modules import them from here.
 export { DEFAULT_SYSTEM_ACCOUNT, secretKeys, serviceUsers } from "./names";
@@ -156,6 +157,8 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
     accounts.models.push({ name: systemAccount, users: [] });
   }
 
+  const dns = dnsModel(d, issues);
+
   return {
     name: d.name,
     broker: defaultBroker as Topology["broker"],
@@ -165,6 +168,7 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
     leafnodes,
     ...(systemAccount !== undefined ? { systemAccount } : {}),
     secrets,
+    ...(dns ? { dns } : {}),
   };
 }
 
