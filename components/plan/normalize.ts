@@ -4,7 +4,7 @@
  * --diff` and `natsfleet plan` show `clusters.lab` added rather than every array index shifted,
  * and no password (not even a hash of one) ever lands in it.
  */
-import type { BrokerKind, Ports, TargetModel, Topology, PermissionsModel, GatewayMode } from "../topology/model";
+import type { BrokerKind, ExternalHubModel, Ports, TargetModel, Topology, PermissionsModel, GatewayMode } from "../topology/model";
 
 /** How a user's password reaches the config. */
 export type PasswordKind = "generated" | "bcrypt" | "plain";
@@ -38,11 +38,23 @@ export interface NormalizedCluster extends NormalizedGroup {
   routeAuth: boolean;
   /** Leaf nodes whose hub this cluster is, sorted. */
   leafnodes: string[];
+  /** External hub every server of the cluster is a leaf of. */
+  externalHub?: NormalizedExternalHub;
+}
+
+/** An external hub as a reviewer sees it: where, bound to which account, never the credentials. */
+export interface NormalizedExternalHub {
+  urls: string[];
+  credentials: boolean;
+  account?: string;
+  tls: boolean;
 }
 
 export interface NormalizedLeafNode extends NormalizedGroup {
+  /** The hub cluster's name, or for an external hub its first URL. */
   hub: string;
   account?: string;
+  externalHub?: NormalizedExternalHub;
 }
 
 export interface NormalizedUser {
@@ -96,6 +108,10 @@ function serversOf(servers: Topology["clusters"][number]["servers"]): Record<str
   return out;
 }
 
+function externalHubOf(h: ExternalHubModel): NormalizedExternalHub {
+  return { urls: [...h.urls], credentials: h.credentials !== undefined, ...(h.account !== undefined ? { account: h.account } : {}), tls: h.tls };
+}
+
 /** The validated model in its normalized form; `production` names the production clusters. */
 export function normalizeTopology(t: Topology, production: ReadonlySet<string> = new Set()): NormalizedTopology {
   const values = new Map(t.secrets.map((s) => [s.key, s.value]));
@@ -110,6 +126,7 @@ export function normalizeTopology(t: Topology, production: ReadonlySet<string> =
       production: production.has(c.name),
       routeAuth: c.routeSecret !== undefined,
       leafnodes: [...c.leafnodes].sort(),
+      ...(c.externalHub ? { externalHub: externalHubOf(c.externalHub) } : {}),
     };
   }
   const leafnodes: Record<string, NormalizedLeafNode> = {};
@@ -120,8 +137,9 @@ export function normalizeTopology(t: Topology, production: ReadonlySet<string> =
       ...(l.region !== undefined ? { region: l.region } : {}),
       tls: tlsOf(l.tls),
       servers: serversOf(l.servers),
-      hub: l.hub,
+      hub: l.hub ?? l.externalHub?.urls[0] ?? "",
       ...(l.account !== undefined ? { account: l.account } : {}),
+      ...(l.externalHub ? { externalHub: externalHubOf(l.externalHub) } : {}),
     };
   }
   const accounts: NormalizedTopology["accounts"] = {};

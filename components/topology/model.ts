@@ -143,15 +143,35 @@ export interface NodeGroupDeclaration {
   kubernetes?: KubernetesTargetDeclaration;
 }
 
+/**
+ * A hub outside the topology: a hosted NATS service (Synadia Cloud / NGS) or a backbone run by
+ * someone else. Every server of the group dials it as a leaf node.
+ */
+export interface ExternalHubDeclaration {
+  /** The hub's leafnode URL(s): `tls://connect.ngs.global`, `nats-leaf://hub.example.com:7422`. */
+  url: string | string[];
+  /**
+   * The `.creds` file the service issued: a path on this machine (read at deploy time), or the
+   * file's contents (e.g. a Pulumi secret). Cloud targets ship it to the servers as a secret.
+   */
+  credentials?: string;
+  /** Local account the link is bound to (default the global account). */
+  account?: string;
+  /** CA to verify a privately signed hub (target local only; cloud servers use system roots). */
+  caFile?: string;
+}
+
 export interface ClusterDeclaration extends NodeGroupDeclaration {
   /** Require credentials on routes (a generated secret per cluster). Default false. */
   routeAuth?: boolean;
+  /** Attach every server of this cluster as a leaf node of an external hub. */
+  hub?: ExternalHubDeclaration;
 }
 
 export interface LeafNodeDeclaration extends NodeGroupDeclaration {
-  /** Name of the cluster this leaf node connects to. */
-  hub: string;
-  /** Account bound on both ends. Required when accounts are declared. */
+  /** Name of the cluster this leaf node connects to, or an external hub. */
+  hub: string | ExternalHubDeclaration;
+  /** Account bound on both ends (declared hubs). Required when accounts are declared. */
   account?: string;
 }
 
@@ -283,8 +303,25 @@ export interface NodeGroupModel {
   tls: TlsModel;
 }
 
+/** Credentials of an external hub: a file on this machine, or the contents themselves. */
+export type HubCredentials = { file: string } | { contents: string };
+
+export interface ExternalHubModel {
+  urls: string[];
+  credentials?: HubCredentials;
+  /** Local account bound to the link; undefined = global account ($G). */
+  account?: string;
+  /** The link is TLS (a tls:// URL or a caFile). */
+  tls: boolean;
+  caFile?: string;
+  /** Declaration path of the hub (`leafnodes[2].hub`), for messages. */
+  path: string;
+}
+
 export interface ClusterModel extends NodeGroupModel {
   kind: "cluster";
+  /** External hub every server of the cluster is a leaf node of. */
+  externalHub?: ExternalHubModel;
   /** Secret key of the route password (see SecretSpec), when routeAuth is on. */
   routeSecret?: string;
   /** Names of the leaf nodes whose hub this cluster is. */
@@ -293,14 +330,16 @@ export interface ClusterModel extends NodeGroupModel {
 
 export interface LeafNodeModel extends NodeGroupModel {
   kind: "leafnode";
-  /** Hub cluster name (validated to exist). */
-  hub: string;
-  /** Account bound on both ends; undefined = global account ($G). */
+  /** Hub cluster name (validated to exist); absent when the hub is external. */
+  hub?: string;
+  /** The hub outside the topology; exactly one of `hub` and `externalHub` is set. */
+  externalHub?: ExternalHubModel;
+  /** Account bound on both ends (declared hub); undefined = global account ($G). */
   account?: string;
-  /** User the leaf node authenticates as on the hub's leafnode listener. */
-  hubUser: string;
-  /** Secret key of hubUser's password. */
-  hubSecret: string;
+  /** User the leaf node authenticates as on the declared hub's leafnode listener. */
+  hubUser?: string;
+  /** Secret key of hubUser's password (declared hub). */
+  hubSecret?: string;
 }
 
 export interface PermissionsModel {
@@ -407,6 +446,11 @@ export interface TlsFiles {
 export interface RenderInputs<T> {
   addresses: AddressBook<T>;
   secrets: SecretBook<T>;
+  /**
+   * Server name -> where its external hub's `.creds` file is on the server (cloud targets);
+   * default the declared file (target local).
+   */
+  credentialsFiles?: Record<string, string>;
   /** Per-server cert paths, overriding the model's; required where TLS is on and none declared. */
   tlsFiles?: Record<string, TlsFiles>;
   /** Listen host per server; default: the target's (local host, else 0.0.0.0). */

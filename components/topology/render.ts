@@ -5,6 +5,7 @@
  */
 import type {
   ClusterModel,
+  ExternalHubModel,
   LeafNodeModel,
   RenderInputs,
   ServerModel,
@@ -145,11 +146,14 @@ function renderServer(ctx: Context, group: Group, server: ServerModel): string |
   if (accounts) sections.push(accounts);
 
   if (group.servers.length > 1) sections.push({ cluster: renderCluster(ctx, group, server, listen, files) });
+  const external = group.externalHub ? renderExternalRemote(ctx, group.externalHub, server) : undefined;
   if (group.kind === "cluster") {
     if (model.gateways.enabled) sections.push({ gateway: renderGateway(ctx, group, server, listen, files) });
-    if (group.leafnodes.length > 0) sections.push({ leafnodes: renderLeafListener(ctx, group, server, listen, files) });
+    const leafnodes: ConfObject = group.leafnodes.length > 0 ? renderLeafListener(ctx, group, server, listen, files) : {};
+    if (external) leafnodes.remotes = [external];
+    if (Object.keys(leafnodes).length) sections.push({ leafnodes });
   } else {
-    sections.push({ leafnodes: renderLeafRemote(ctx, group, server, files) });
+    sections.push({ leafnodes: { remotes: [external ?? renderLeafRemote(ctx, group, server, files)] } });
   }
   return writeConf(header, sections);
 }
@@ -224,7 +228,7 @@ function renderLeafListener(ctx: Context, cluster: ClusterModel, server: ServerM
   const users: ConfValue[] = [];
   for (const leafName of cluster.leafnodes) {
     const leaf = model.leafnodes.find((l) => l.name === leafName);
-    if (!leaf) continue;
+    if (!leaf?.hubUser || leaf.hubSecret === undefined) continue;
     const entry: ConfObject = { user: leaf.hubUser, password: ctx.secret(leaf.hubSecret, `${server.name} (leaf node ${leaf.name})`) };
     if (leaf.account !== undefined) entry.account = leaf.account;
     users.push(entry);
@@ -238,17 +242,39 @@ function renderLeafListener(ctx: Context, cluster: ClusterModel, server: ServerM
   return block;
 }
 
+/** The remote to a declared hub cluster: every hub server's advertised leafnode address. */
 function renderLeafRemote(ctx: Context, leaf: LeafNodeModel, server: ServerModel, files: TlsFiles | undefined): ConfObject {
   const { model } = ctx;
   const hub = model.clusters.find((c) => c.name === leaf.hub);
+  if (!hub || leaf.hubSecret === undefined) {
+    ctx.problem(`${server.name}: leaf node ${leaf.name} has no hub`);
+    return {};
+  }
   const password = ctx.secret(leaf.hubSecret, `${server.name} (leaf remote)`);
   const remote: ConfObject = {
-    urls: (hub?.servers ?? []).map((s) => url("nats-leaf", ctx.advertise(s.name, `${server.name} (leaf remote to ${leaf.hub})`), s.ports.leafnode, leaf.hubUser, password)),
+    urls: hub.servers.map((s) => url("nats-leaf", ctx.advertise(s.name, `${server.name} (leaf remote to ${hub.name})`), s.ports.leafnode, leaf.hubUser, password)),
   };
   if (leaf.account !== undefined) remote.account = leaf.account;
   // The hub's listener decides whether the link is TLS; the leaf side follows it.
-  if (hub?.tls.leafnode) remote.tls = tlsBlock(files ?? ctx.tlsFiles(server, leaf.tls), false);
-  return { remotes: [remote] };
+  if (hub.tls.leafnode) remote.tls = tlsBlock(files ?? ctx.tlsFiles(server, leaf.tls), false);
+  return remote;
+}
+
+/**
+ * The remote to an external hub, as nats-server takes it: the URLs as given (a tls:// URL
+ * makes nats-server and our broker use TLS with the system roots), the `.creds` file where the
+ * target put it, and the local account.
+ */
+function renderExternalRemote(ctx: Context, hub: ExternalHubModel, server: ServerModel): ConfObject {
+  const remote: ConfObject = { urls: hub.urls };
+  if (hub.credentials) {
+    const placed = ctx.inputs.credentialsFiles?.[server.name] ?? ("file" in hub.credentials ? hub.credentials.file : undefined);
+    if (placed === undefined) ctx.problem(`${server.name}: ${hub.path}.credentials: the target placed no .creds file for this server`);
+    else remote.credentials = placed;
+  }
+  if (hub.account !== undefined) remote.account = hub.account;
+  if (hub.caFile !== undefined) remote.tls = { ca_file: hub.caFile };
+  return remote;
 }
 
 /** Same as renderTopology, as a plain object (what a Pulumi Output carries well). */

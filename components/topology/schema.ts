@@ -100,9 +100,22 @@ const groupFields = {
   ...targetBlocks,
 };
 
+const externalHub = z.strictObject({
+  url: z.union([z.string().min(1, { error: "a URL cannot be empty" }), z.array(z.string().min(1, { error: "a URL cannot be empty" })).min(1, { error: "must list at least one URL" })], {
+    error: "must be a URL or a list of URLs",
+  }),
+  credentials: z.string().min(1, { error: "cannot be empty (a .creds file path or its contents)" }).optional(),
+  account: name.optional(),
+  caFile: z.string().min(1).optional(),
+});
+
 // production: read by the policy pack and `natsfleet plan` (odd size >= 3), not by rendering (issue 7)
-const cluster = z.strictObject({ ...groupFields, routeAuth: z.boolean().optional(), production: z.boolean().optional() });
-const leafnode = z.strictObject({ ...groupFields, hub: name, account: name.optional() });
+const cluster = z.strictObject({ ...groupFields, routeAuth: z.boolean().optional(), production: z.boolean().optional(), hub: externalHub.optional() });
+const leafnode = z.strictObject({
+  ...groupFields,
+  hub: z.union([name, externalHub], { error: "must be a cluster name or an external hub { url, credentials }" }),
+  account: name.optional(),
+});
 
 const accountName = z.string().regex(NAME_PATTERN, { error: `must be an account name: ${NAME_RULE}` });
 

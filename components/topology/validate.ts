@@ -12,6 +12,7 @@ import { checkAccounts } from "./accounts";
 import { targetModel, tlsModel } from "./targets";
 import { assignServers } from "./servers";
 import { dnsModel } from "./dns";
+import { externalHubModel } from "./external-hub";
 
 // Where these were first defined; other modules import them from here.
 export { DEFAULT_SYSTEM_ACCOUNT, secretKeys, serviceUsers } from "./names";
@@ -79,6 +80,10 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
 
   // Leaf node references.
   (d.leafnodes ?? []).forEach((leaf, i) => {
+    if (typeof leaf.hub !== "string") {
+      if (leaf.account !== undefined) issues.add(["leafnodes", i, "account"], "with an external hub, name the local account in hub.account");
+      return;
+    }
     if (!clusterNames.includes(leaf.hub)) {
       const isLeaf = (d.leafnodes ?? []).some((l) => l.name === leaf.hub);
       const note = isLeaf ? `; "${leaf.hub}" is a leaf node, and only clusters can be hubs` : "";
@@ -96,7 +101,7 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
   });
 
   const hubs = new Map<string, string[]>();
-  for (const leaf of d.leafnodes ?? []) hubs.set(leaf.hub, [...(hubs.get(leaf.hub) ?? []), leaf.name]);
+  for (const leaf of d.leafnodes ?? []) if (typeof leaf.hub === "string") hubs.set(leaf.hub, [...(hubs.get(leaf.hub) ?? []), leaf.name]);
 
   const servers = assignServers(d, groups, gateways, hubs, issues);
 
@@ -124,6 +129,7 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
       servers: servers.get(path) ?? [],
       tls: tlsModel(c, d, ["clusters", i], target, issues),
       ...(routeSecret ? { routeSecret } : {}),
+      ...(c.hub ? { externalHub: externalHubModel(d, c.hub, ["clusters", i, "hub"], c.target, issues) } : {}),
       leafnodes: hubs.get(c.name) ?? [],
     };
   });
@@ -132,10 +138,8 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
   const leafnodes: LeafNodeModel[] = (d.leafnodes ?? []).map((l, i) => {
     const path = formatPath(["leafnodes", i]);
     const target = targetModel(l, ["leafnodes", i], issues);
-    const hubSecret = secretKeys.leaf(l.name);
-    secrets.push({ key: hubSecret, purpose: `password leaf node ${l.name} uses on hub ${l.hub}` });
-    return {
-      kind: "leafnode",
+    const common = {
+      kind: "leafnode" as const,
       name: l.name,
       path,
       broker: (l.broker ?? defaultBroker) as LeafNodeModel["broker"],
@@ -143,6 +147,12 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
       ...(l.region !== undefined ? { region: l.region } : {}),
       servers: servers.get(path) ?? [],
       tls: tlsModel(l, d, ["leafnodes", i], target, issues),
+    };
+    if (typeof l.hub !== "string") return { ...common, externalHub: externalHubModel(d, l.hub, ["leafnodes", i, "hub"], l.target, issues) };
+    const hubSecret = secretKeys.leaf(l.name);
+    secrets.push({ key: hubSecret, purpose: `password leaf node ${l.name} uses on hub ${l.hub}` });
+    return {
+      ...common,
       hub: l.hub,
       ...(l.account !== undefined ? { account: l.account } : {}),
       hubUser: serviceUsers.leaf(l.name),
@@ -151,7 +161,7 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
   });
 
   // nats-server 2.9 refuses gateways + leaf nodes without a system account.
-  const needsSystem = gateways.enabled && leafnodes.length > 0;
+  const needsSystem = gateways.enabled && (leafnodes.length > 0 || clusters.some((c) => c.externalHub));
   const systemAccount = d.systemAccount ?? (needsSystem ? DEFAULT_SYSTEM_ACCOUNT : undefined);
   if (systemAccount !== undefined && !accounts.models.some((a) => a.name === systemAccount)) {
     accounts.models.push({ name: systemAccount, users: [] });

@@ -261,7 +261,21 @@ export async function waitForLinks(t: RunningTopology, timeoutMs = 20000): Promi
       ]);
     }
   }
+  // every server of a group with an external hub holds its own link to it
+  for (const g of [...model.clusters, ...model.leafnodes].filter((x) => x.externalHub)) {
+    for (const s of g.servers) {
+      checks.push([
+        `${s.name} leaf link to ${g.externalHub!.urls[0]}`,
+        async () => {
+          const z = await getJson<{ leafs?: Array<{ port?: number }> }>(s.ports.http, "/leafz");
+          const hubPorts = g.externalHub!.urls.map((u) => Number(new URL(u).port));
+          return (z.leafs ?? []).some((l) => hubPorts.includes(l.port ?? -1)) || `${s.name}: no leaf connection to ${g.externalHub!.urls.join(", ")}`;
+        },
+      ]);
+    }
+  }
   for (const l of model.leafnodes) {
+    if (l.hub === undefined) continue;
     for (const s of l.servers) {
       checks.push([
         `${s.name} leaf link`,
