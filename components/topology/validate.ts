@@ -160,8 +160,9 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
     };
   });
 
-  // nats-server 2.9 refuses gateways + leaf nodes without a system account.
-  const needsSystem = gateways.enabled && (leafnodes.length > 0 || clusters.some((c) => c.externalHub));
+  // nats-server 2.9 refuses a server with both gateways and leafnodes (a listener or remotes)
+  // but no system account; leaf nodes of an external hub configure no cluster server.
+  const needsSystem = gateways.enabled && clusters.some((c) => c.leafnodes.length > 0 || c.externalHub);
   const systemAccount = d.systemAccount ?? (needsSystem ? DEFAULT_SYSTEM_ACCOUNT : undefined);
   if (systemAccount !== undefined && !accounts.models.some((a) => a.name === systemAccount)) {
     accounts.models.push({ name: systemAccount, users: [] });
