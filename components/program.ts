@@ -17,6 +17,10 @@ export interface ProgramOutputs {
   monitorUrls: pulumi.Output<Record<string, string>>;
   serverNames: pulumi.Output<string[]>;
   userPasswords: pulumi.Output<Record<string, string>>;
+  /** With `dns` declared: `nats://<dns.name>:<client port>`, the closest healthy cluster. */
+  dnsUrl?: pulumi.Output<string>;
+  /** With `dns` declared: cluster name -> `nats://<cluster>.<dns.name>:<client port>`. */
+  dnsClusterUrls?: pulumi.Output<Record<string, string>>;
 }
 
 /** Hooks for tests and embedders; the CLI-run program passes none. */
@@ -47,5 +51,6 @@ export function program(options: ProgramOptions = {}): ProgramOutputs {
     monitorUrls: sc.monitorUrls,
     serverNames: sc.serverNames,
     userPasswords: sc.userPasswords,
+    ...(sc.dnsUrl ? { dnsUrl: sc.dnsUrl, dnsClusterUrls: sc.dnsClusterUrls } : {}),
   };
 }

@@ -13,6 +13,8 @@ import { validateTopology } from "./topology/validate";
 import { renderTopologyOutput } from "./topology/render-output";
 import { withServerPorts } from "./topology/ports";
 import type { NodeGroup, TargetRegistry } from "./target";
+import { dnsRequest } from "./target";
+import { dnsPlan } from "./topology/dns";
 import { Cluster } from "./cluster";
 import { LeafNode } from "./leafnode";
 import { LocalTarget, LocalTargetOptions } from "./local/target";
@@ -30,6 +32,12 @@ export interface SuperClusterArgs {
   targets?: TargetRegistry;
   /** Options of the default local target (ignored when `targets` is given). */
   local?: Partial<LocalTargetOptions>;
+  /**
+   * With `dns` declared: the target whose DNS service holds the zone (`aws` or `gcp`); it
+   * writes every record. Default: stack config `natsfleet:dnsProvider`, else the target of the
+   * first cluster on aws or gcp.
+   */
+  dnsProvider?: string;
 }
 
 /** Length of generated passwords: long enough, and no specials so configs need no quoting care. */
@@ -50,20 +58,27 @@ export class SuperCluster extends pulumi.ComponentResource {
   public readonly userPasswords!: pulumi.Output<Record<string, string>>;
   public readonly clusters!: Record<string, Cluster>;
   public readonly leafnodes!: Record<string, LeafNode>;
+  /** With `dns`: `nats://<dns.name>:<client port>`, the one URL applications need (closest healthy cluster). */
+  public readonly dnsUrl?: pulumi.Output<string>;
+  /** With `dns`: cluster name -> `nats://<cluster>.<dns.name>:<client port>`. */
+  public readonly dnsClusterUrls?: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // before super(): a topology that fails here registers not even this component
     const model = validateTopology(args.topology);
     const targets = args.targets ?? { local: new LocalTarget(localOptions(args.local)), ...kubernetesIfUsed(model), ...awsIfUsed(model), ...gcpIfUsed(model) };
     checkTargets(model, targets);
+    const dnsProvider = args.dnsProvider ?? new pulumi.Config("natsfleet").get("dnsProvider");
+    checkDns(model, targets, dnsProvider);
     super("natsfleet:index:SuperCluster", name, {}, opts);
-    Object.assign(this, createSuperCluster(name, this, model, targets, productionClusters(args.topology)));
+    Object.assign(this, createSuperCluster(name, this, model, targets, productionClusters(args.topology), dnsProvider));
     this.registerOutputs({
       clientUrls: this.clientUrls,
       leafnodeUrls: this.leafnodeUrls,
       monitorUrls: this.monitorUrls,
       serverNames: this.serverNames,
       userPasswords: this.userPasswords,
+      ...(this.dnsUrl ? { dnsUrl: this.dnsUrl, dnsClusterUrls: this.dnsClusterUrls } : {}),
     });
   }
 }
@@ -84,6 +99,12 @@ export function checkTargets(model: Topology, targets: TargetRegistry): void {
   model.clusters.forEach((c, i) => check(c, "clusters", i));
   model.leafnodes.forEach((l, i) => check(l, "leafnodes", i));
   if (issues.length) throw new TopologyError(issues);
+}
+
+/** With `dns`: a valid DNS plan (else a TopologyError) whose home target can write records. */
+export function checkDns(model: Topology, targets: TargetRegistry, dnsProvider?: string): void {
+  const plan = dnsPlan(model, dnsProvider);
+  if (plan && !targets[plan.home]?.dns) throw new Error(`dns: target ${plan.home} holds zone ${plan.dns.zone} but cannot write DNS records`);
 }
 
 /**
@@ -109,6 +130,8 @@ interface SuperClusterParts {
   userPasswords: pulumi.Output<Record<string, string>>;
   clusters: Record<string, Cluster>;
   leafnodes: Record<string, LeafNode>;
+  dnsUrl?: pulumi.Output<string>;
+  dnsClusterUrls?: pulumi.Output<Record<string, string>>;
 }
 
 export function createSuperCluster(
@@ -117,6 +140,7 @@ export function createSuperCluster(
   validated: Topology,
   targets: TargetRegistry,
   production: ReadonlySet<string> = new Set(),
+  dnsProvider?: string,
 ): SuperClusterParts {
   // secrets: declared values stay as given, the rest are generated once and kept in state
   const secrets: Record<string, pulumi.Output<string>> = {};
@@ -168,6 +192,11 @@ export function createSuperCluster(
     );
   }
 
+  // phase 4: closest-cluster DNS, written by the target holding the zone (issue 8)
+  const dnsPlanned = dnsPlan(model, dnsProvider);
+  const dns = dnsPlanned ? targets[dnsPlanned.home]?.dns?.(dnsRequest(dnsPlanned, addresses, self, name)) : undefined;
+  if (dnsPlanned && !dns) throw new Error(`dns: target ${dnsPlanned.home} holds zone ${dnsPlanned.dns.zone} but cannot write DNS records`);
+
   const urlsBy = (parts: Record<string, Cluster | LeafNode>) => pulumi.all(Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v.clientUrls])));
   const monitors = [...Object.values(clusters), ...Object.values(leafnodes)].map((g) => g.monitorUrls);
   const passwords: Record<string, pulumi.Output<string>> = {};
@@ -182,5 +211,6 @@ export function createSuperCluster(
     userPasswords: pulumi.secret(pulumi.all(passwords)),
     clusters,
     leafnodes,
+    ...(dns ? { dnsUrl: dns.clientUrl, dnsClusterUrls: dns.clusterUrls } : {}),
   };
 }

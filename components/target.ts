@@ -8,7 +8,8 @@
  * target `deploy`s its servers with their configs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { AddressBook, ClusterModel, LeafNodeModel, Ports, ServerAddress, TargetKind, TlsFiles, Topology } from "./topology/model";
+import type { AddressBook, ClusterModel, DnsModel, LeafNodeModel, Ports, ServerAddress, TargetKind, TlsFiles, Topology } from "./topology/model";
+import type { DnsPlan } from "./topology/dns";
 
 /** A cluster or a leaf node: what a target deploys. */
 export type NodeGroup = ClusterModel | LeafNodeModel;
@@ -59,6 +60,67 @@ export interface DeployRequest {
   context?: DeployContext;
 }
 
+/** One cluster as DNS sees it. */
+export interface DnsCluster {
+  group: ClusterModel;
+  /** Its own name, `<cluster>.<dns.name>`. */
+  name: string;
+  /** Client port of that name. */
+  clientPort: number;
+  /** Server name -> the address clients reach it at (its advertised, public address). */
+  addresses: Record<string, pulumi.Input<string>>;
+}
+
+/**
+ * Closest-cluster DNS for the target whose DNS service holds the zone (see DnsPlan.home):
+ * it writes every record of the topology.
+ */
+export interface DnsRequest {
+  dns: DnsModel;
+  /** This target's clusters: the client name answers with the closest healthy one, and each has its own name. */
+  routed: DnsCluster[];
+  /** Clusters on other targets: only their own names, in this target's zone. */
+  named: DnsCluster[];
+  /** Port of the client URL (every routed server's client port). */
+  clientPort: number;
+  /** The SuperCluster: records are its children (they span clusters), named `${prefix}-dns-...`. */
+  parent: pulumi.Resource;
+  prefix: string;
+}
+
+/** What the DNS records give applications. */
+export interface DnsResult {
+  /** `nats://<dns.name>:<port>`, resolved once the records exist. */
+  clientUrl: pulumi.Output<string>;
+  /** Cluster name -> `nats://<cluster>.<dns.name>:<port>`, likewise. */
+  clusterUrls: pulumi.Output<Record<string, string>>;
+}
+
+/** The request for `plan.home` from the deployed topology's addresses. */
+export function dnsRequest(plan: DnsPlan, addresses: AddressBook<pulumi.Input<string>>, parent: pulumi.Resource, prefix: string): DnsRequest {
+  const cluster = (c: ClusterModel): DnsCluster => ({
+    group: c,
+    name: plan.dns.clusterNames[c.name]!,
+    clientPort: plan.clusterPorts[c.name]!,
+    addresses: Object.fromEntries(
+      c.servers.map((s) => {
+        const a = addresses[s.name];
+        if (!a) throw new Error(`dns: no address for server ${s.name} of cluster ${c.name}`);
+        return [s.name, a.advertise ?? a.host];
+      }),
+    ),
+  });
+  return { dns: plan.dns, routed: plan.routed.map(cluster), named: plan.named.map(cluster), clientPort: plan.clientPort, parent, prefix };
+}
+
+/** The URLs of `req`'s names, resolved once `ready` (the records' ids) is. */
+export function dnsResult(req: DnsRequest, ready: pulumi.Output<unknown>): DnsResult {
+  return {
+    clientUrl: ready.apply(() => `nats://${req.dns.name}:${req.clientPort}`),
+    clusterUrls: ready.apply(() => Object.fromEntries([...req.routed, ...req.named].map((c) => [c.group.name, `nats://${c.name}:${c.clientPort}`]))),
+  };
+}
+
 /** One platform. Implementations must register nothing outside `allocate`/`deploy`'s parents. */
 export interface Target {
   readonly kind: TargetKind;
@@ -69,6 +131,11 @@ export interface Target {
   allocate(group: NodeGroup, parent: pulumi.Resource, prefix: string): Allocation;
   /** Phase 2: create the servers of `req.group`. */
   deploy(req: DeployRequest): DeployedServer[];
+  /**
+   * Phase 4, only on targets with a DNS service (aws, gcp) and only for the one holding the
+   * zone: the client name and per-cluster names. Runs after every group is deployed.
+   */
+  dns?(req: DnsRequest): DnsResult;
 }
 
 /** Targets by kind; a topology may only use kinds present here. */

@@ -31,10 +31,23 @@ export interface AwsTargetOptions {
   pollSeconds?: number;
   /** Providers by region, instead of one this target makes per region. */
   providers?: Record<string, aws.Provider>;
+  /**
+   * Route53 hosted zone id of the topology's `dns.zone` (e.g. Z0123456789ABC). Default: the
+   * public hosted zone looked up by that domain.
+   */
+  hostedZoneId?: string;
+  /**
+   * Who Route53 health checkers are, for the monitoring-port rule the DNS health checks need.
+   * Default: AWS's managed prefix list `com.amazonaws.<region>.route53-healthchecks`, which
+   * AWS keeps current (the ROUTE53_HEALTHCHECKS ranges of ip-ranges.json). Give CIDRs to pin
+   * the ranges instead, e.g. where that list is not offered.
+   */
+  healthCheckCidrs?: string[];
 }
 
-export interface ResolvedAwsOptions extends Required<Omit<AwsTargetOptions, "providers">> {
+export interface ResolvedAwsOptions extends Required<Omit<AwsTargetOptions, "providers" | "hostedZoneId">> {
   providers: Record<string, aws.Provider>;
+  hostedZoneId?: string;
 }
 
 export const AWS_DEFAULTS = {
@@ -48,7 +61,7 @@ export const AWS_DEFAULTS = {
 };
 
 /** Keys `natsfleet:aws` may hold (providers are code, not config). */
-export const AWS_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "vpcCidr", "zoneCount", "diskSizeGb", "diskType", "amiNamePattern", "architecture", "tags", "pollSeconds"] as const;
+export const AWS_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "vpcCidr", "zoneCount", "diskSizeGb", "diskType", "amiNamePattern", "architecture", "tags", "pollSeconds", "hostedZoneId", "healthCheckCidrs"] as const;
 
 /** Options given in code win; stack config fills the rest; then the defaults. Bad values throw, naming the key. */
 export function resolveAwsOptions(given: AwsTargetOptions): ResolvedAwsOptions {
@@ -59,7 +72,13 @@ export function resolveAwsOptions(given: AwsTargetOptions): ResolvedAwsOptions {
   const o: AwsTargetOptions = { ...fromStack, ...given };
   const allowedCidrs = o.allowedCidrs ?? config.getObject<string[]>("allowedCidrs") ?? [];
   const monitorCidrs = o.monitorCidrs ?? config.getObject<string[]>("monitorCidrs") ?? [];
-  const problems = [...cidrProblems(allowedCidrs, "natsfleet:allowedCidrs", true), ...cidrProblems(monitorCidrs, "natsfleet:monitorCidrs", false)];
+  const healthCheckCidrs = o.healthCheckCidrs ?? [];
+  const problems = [
+    ...cidrProblems(allowedCidrs, "natsfleet:allowedCidrs", true),
+    ...cidrProblems(monitorCidrs, "natsfleet:monitorCidrs", false),
+    ...cidrProblems(healthCheckCidrs, "natsfleet:aws.healthCheckCidrs", false),
+  ];
+  if (o.hostedZoneId !== undefined && !/^Z[A-Z0-9]{1,31}$/.test(o.hostedZoneId)) problems.push(`natsfleet:aws.hostedZoneId: expected a Route53 hosted zone id like Z0123456789ABC, got ${JSON.stringify(o.hostedZoneId)}`);
   const zoneCount = o.zoneCount ?? AWS_DEFAULTS.zoneCount;
   if (!Number.isInteger(zoneCount) || zoneCount < 1 || zoneCount > 6) problems.push(`natsfleet:aws.zoneCount: expected 1..6, got ${JSON.stringify(zoneCount)}`);
   const diskSizeGb = o.diskSizeGb ?? AWS_DEFAULTS.diskSizeGb;
@@ -80,6 +99,8 @@ export function resolveAwsOptions(given: AwsTargetOptions): ResolvedAwsOptions {
     tags: o.tags ?? {},
     pollSeconds: o.pollSeconds ?? AWS_DEFAULTS.pollSeconds,
     providers: o.providers ?? {},
+    healthCheckCidrs,
+    ...(o.hostedZoneId !== undefined ? { hostedZoneId: o.hostedZoneId } : {}),
   };
 }
 

@@ -12,12 +12,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { AwsTarget as AwsTargetModel, ServerModel } from "../topology/model";
-import type { Allocation, DeployRequest, DeployedServer, NodeGroup, Target } from "../target";
+import type { Allocation, DeployRequest, DeployedServer, DnsRequest, DnsResult, NodeGroup, Target } from "../target";
 import { bootstrapScript, CHANNEL_CONFIG, CHANNEL_TLS, USER_DATA_LIMIT } from "../common/bootstrap";
 import { firewallRules, hostCidr } from "../common/firewall";
 import { groupUsesTls, ServerCert, sharedPki, superClusterName, VM_TLS_FILES } from "../common/pki";
 import { AwsTargetOptions, resolveAwsOptions, ResolvedAwsOptions } from "./options";
 import { AwsNetwork, AwsRegion, BUNDLE_KEY, networkResources, regionResources } from "./region";
+import { awsDns } from "./dns";
 
 interface AllocatedServer {
   eni: aws.ec2.NetworkInterface;
@@ -46,6 +47,8 @@ export class AwsTarget implements Target {
   private readonly regions = new WeakMap<pulumi.Resource, Map<string, AwsRegion>>();
   private readonly networks = new WeakMap<pulumi.Resource, Map<string, AwsNetwork>>();
   private readonly groups = new Map<string, AllocatedGroup>();
+  /** Allocations by SuperCluster and group name, for the DNS records (made under the SuperCluster too). */
+  private readonly byGroup = new WeakMap<pulumi.Resource, Map<string, AllocatedGroup>>();
 
   constructor(private readonly given: AwsTargetOptions = {}) {}
 
@@ -101,7 +104,11 @@ export class AwsTarget implements Target {
       }
       servers.set(s.name, server);
     }
-    this.groups.set(prefix, { region, network, sg, servers });
+    const allocated = { region, network, sg, servers };
+    this.groups.set(prefix, allocated);
+    let byName = this.byGroup.get(parent);
+    if (!byName) this.byGroup.set(parent, (byName = new Map()));
+    byName.set(group.name, allocated);
     return alloc;
   }
 
@@ -111,6 +118,25 @@ export class AwsTarget implements Target {
     const opts = { parent: req.parent, provider: allocated.region.provider };
     this.firewall(req, allocated);
     return req.group.servers.map((s) => this.server(req, t, s, allocated, opts));
+  }
+
+  /** Route53 records for the topology's `dns` (see ./dns.ts). */
+  dns(req: DnsRequest): DnsResult {
+    const allocated = (cluster: string) => {
+      const g = this.byGroup.get(req.parent)?.get(cluster);
+      if (!g) throw new Error(`aws target: cluster ${cluster} was never allocated under this SuperCluster; dns runs after deploy`);
+      return g;
+    };
+    return awsDns(req, {
+      options: this.options,
+      provider: (region) => {
+        const r = this.regions.get(req.parent)?.get(region);
+        if (!r) throw new Error(`aws target: no provider for ${region}; dns runs after allocate`);
+        return r.provider;
+      },
+      securityGroup: (cluster) => allocated(cluster).sg,
+      tags: req.routed[0] ? allocated(req.routed[0].group.name).region.tags : {},
+    });
   }
 
   /** Cluster/LeafNode prefixes equal the allocate prefix (`${superCluster}-${group}`). */

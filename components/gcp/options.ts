@@ -29,17 +29,40 @@ export interface GcpTargetOptions {
   pollSeconds?: number;
   /** Providers by region, instead of one this target makes per region. */
   providers?: Record<string, gcp.Provider>;
+  /**
+   * Cloud DNS managed zone (its name, e.g. `example-com`) holding the topology's `dns.zone`.
+   * Default: the project's public managed zone whose DNS name is that domain.
+   */
+  managedZone?: string;
+  /**
+   * Where Cloud DNS health-check probes come from, as CIDRs. Given: the client name's geo
+   * items are health-checked (an HTTP check of /healthz with source regions) and the
+   * monitoring port opens to these ranges only. Default: none, and plain geolocation with no
+   * health checks: natsfleet does not guess which Google ranges to open monitoring to.
+   */
+  healthCheckCidrs?: string[];
+  /** The three regions the health checks probe from. Default us-central1, europe-west1, asia-southeast1. */
+  healthCheckRegions?: string[];
 }
 
-export interface ResolvedGcpOptions extends Required<Omit<GcpTargetOptions, "providers" | "zones">> {
+export interface ResolvedGcpOptions extends Required<Omit<GcpTargetOptions, "providers" | "zones" | "managedZone">> {
   zones: Record<string, string[]>;
   providers: Record<string, gcp.Provider>;
+  managedZone?: string;
 }
 
-export const GCP_DEFAULTS = { subnetCidr: "10.43.0.0/20", image: "debian-cloud/debian-12", diskSizeGb: 20, diskType: "pd-balanced", pollSeconds: 15 };
+export const GCP_DEFAULTS = {
+  subnetCidr: "10.43.0.0/20",
+  image: "debian-cloud/debian-12",
+  diskSizeGb: 20,
+  diskType: "pd-balanced",
+  pollSeconds: 15,
+  // three continents, so one region's outage never decides a server's health alone
+  healthCheckRegions: ["us-central1", "europe-west1", "asia-southeast1"],
+};
 
 /** Keys `natsfleet:gcp` may hold (providers are code, not config). */
-export const GCP_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "subnetCidr", "zones", "image", "diskSizeGb", "diskType", "labels", "pollSeconds"] as const;
+export const GCP_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "subnetCidr", "zones", "image", "diskSizeGb", "diskType", "labels", "pollSeconds", "managedZone", "healthCheckCidrs", "healthCheckRegions"] as const;
 
 /** Options given in code win; stack config fills the rest; then the defaults. Bad values throw, naming the key. */
 export function resolveGcpOptions(given: GcpTargetOptions): ResolvedGcpOptions {
@@ -55,7 +78,14 @@ export function resolveGcpOptions(given: GcpTargetOptions): ResolvedGcpOptions {
     ...cidrProblems(allowedCidrs, "natsfleet:allowedCidrs", true),
     ...cidrProblems(monitorCidrs, "natsfleet:monitorCidrs", false),
     ...cidrProblems([subnetCidr], "natsfleet:gcp.subnetCidr", false),
+    ...cidrProblems(o.healthCheckCidrs ?? [], "natsfleet:gcp.healthCheckCidrs", false),
   ];
+  const healthCheckRegions = o.healthCheckRegions ?? GCP_DEFAULTS.healthCheckRegions;
+  // GCP takes exactly three source regions for a health check
+  if (!Array.isArray(healthCheckRegions) || healthCheckRegions.length !== 3 || new Set(healthCheckRegions).size !== 3 || healthCheckRegions.some((r) => typeof r !== "string" || !/^[a-z]+-[a-z]+\d+$/.test(r))) {
+    problems.push(`natsfleet:gcp.healthCheckRegions: expected three different regions like us-central1, got ${JSON.stringify(healthCheckRegions)}`);
+  }
+  if (o.managedZone !== undefined && !/^[a-z][a-z0-9-]{0,62}$/.test(o.managedZone)) problems.push(`natsfleet:gcp.managedZone: expected a managed zone name like example-com, got ${JSON.stringify(o.managedZone)}`);
   const diskSizeGb = o.diskSizeGb ?? GCP_DEFAULTS.diskSizeGb;
   if (!Number.isInteger(diskSizeGb) || diskSizeGb < 10) problems.push(`natsfleet:gcp.diskSizeGb: expected an integer >= 10, got ${JSON.stringify(diskSizeGb)}`);
   for (const [region, zones] of Object.entries(o.zones ?? {})) {
@@ -75,6 +105,9 @@ export function resolveGcpOptions(given: GcpTargetOptions): ResolvedGcpOptions {
     labels: o.labels ?? {},
     pollSeconds: o.pollSeconds ?? GCP_DEFAULTS.pollSeconds,
     providers: o.providers ?? {},
+    healthCheckCidrs: o.healthCheckCidrs ?? [],
+    healthCheckRegions,
+    ...(o.managedZone !== undefined ? { managedZone: o.managedZone } : {}),
   };
 }
 

@@ -14,12 +14,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import type { GcpTarget as GcpTargetModel, ServerModel } from "../topology/model";
-import type { Allocation, DeployRequest, DeployedServer, NodeGroup, Target } from "../target";
+import type { Allocation, DeployRequest, DeployedServer, DnsRequest, DnsResult, NodeGroup, Target } from "../target";
 import { bootstrapScript, CHANNEL_CONFIG, CHANNEL_TLS } from "../common/bootstrap";
 import { brokerBundle } from "../common/bundle";
 import { firewallRules, hostCidr } from "../common/firewall";
 import { groupUsesTls, ServerCert, sharedPki, superClusterName, VM_TLS_FILES } from "../common/pki";
 import { gcpName, GcpTargetOptions, resolveGcpOptions, ResolvedGcpOptions } from "./options";
+import { gcpDns } from "./dns";
 
 /** GCP's limit on one metadata value. */
 export const METADATA_VALUE_LIMIT = 256 * 1024;
@@ -62,6 +63,8 @@ export class GcpTarget implements Target {
   private resolved?: ResolvedGcpOptions;
   private readonly regions = new WeakMap<pulumi.Resource, Map<string, GcpRegion>>();
   private readonly groups = new Map<string, AllocatedGroup>();
+  /** Allocations by SuperCluster and group name, for the DNS records (made under the SuperCluster too). */
+  private readonly byGroup = new WeakMap<pulumi.Resource, Map<string, AllocatedGroup>>();
 
   constructor(private readonly given: GcpTargetOptions = {}) {}
 
@@ -120,7 +123,11 @@ export class GcpTarget implements Target {
       }
       servers.set(s.name, entry);
     }
-    this.groups.set(prefix, { region, tag, account, servers });
+    const allocated = { region, tag, account, servers };
+    this.groups.set(prefix, allocated);
+    let byName = this.byGroup.get(parent);
+    if (!byName) this.byGroup.set(parent, (byName = new Map()));
+    byName.set(group.name, allocated);
     return alloc;
   }
 
@@ -135,6 +142,18 @@ export class GcpTarget implements Target {
     const t = gcpModel(req.group);
     this.firewall(req, g);
     return req.group.servers.map((s) => this.server(req, t, s, g));
+  }
+
+  /** Cloud DNS records for the topology's `dns` (see ./dns.ts). */
+  dns(req: DnsRequest): DnsResult {
+    return gcpDns(req, {
+      options: this.options,
+      cluster: (name) => {
+        const g = this.byGroup.get(req.parent)?.get(name);
+        if (!g) throw new Error(`gcp target: cluster ${name} was never allocated under this SuperCluster; dns runs after deploy`);
+        return { provider: g.region.provider, network: g.region.network, tag: g.tag };
+      },
+    });
   }
 
   private firewall(req: DeployRequest, g: AllocatedGroup): void {

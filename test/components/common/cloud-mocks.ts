@@ -85,6 +85,16 @@ function state(type: string, name: string, inputs: Record<string, any>): Record<
   return s;
 }
 
+/** The hosted zone id the Route53 zone lookup returns. */
+export const MOCK_HOSTED_ZONE = "ZMOCK0123456789";
+/** The id the managed prefix list lookup returns for a list name. */
+export const mockPrefixListId = (name: string) => `pl-${crypto.createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
+/** The project's Cloud DNS managed zones: a public and a private zone for example.com. */
+export const MOCK_MANAGED_ZONES = [
+  { name: "example-com", dnsName: "example.com.", visibility: "public", id: "projects/p/managedZones/example-com", managedZoneId: "1", description: "", nameServers: [] },
+  { name: "example-com-internal", dnsName: "example.com.", visibility: "private", id: "projects/p/managedZones/example-com-internal", managedZoneId: "2", description: "", nameServers: [] },
+];
+
 function callResult(token: string, inputs: Record<string, any>): Record<string, any> {
   switch (token) {
     case "aws:ec2/getAmi:getAmi":
@@ -93,6 +103,12 @@ function callResult(token: string, inputs: Record<string, any>): Record<string, 
       return { ...inputs, names: ["zone-a", "zone-b", "zone-c"], zoneIds: ["z1", "z2", "z3"] };
     case "aws:ec2/getSubnet:getSubnet":
       return { ...inputs, vpcId: "vpc-existing" };
+    case "aws:route53/getZone:getZone":
+      return { ...inputs, id: MOCK_HOSTED_ZONE, zoneId: MOCK_HOSTED_ZONE };
+    case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+      return { ...inputs, id: mockPrefixListId(inputs.name) };
+    case "gcp:dns/getManagedZones:getManagedZones":
+      return { ...inputs, id: "mz", managedZones: MOCK_MANAGED_ZONES };
     case "gcp:compute/getImage:getImage":
       return { ...inputs, selfLink: `https://www.googleapis.com/compute/v1/projects/${inputs.project}/global/images/${inputs.family}-20261101` };
     default:
