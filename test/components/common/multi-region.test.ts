@@ -8,7 +8,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { program } from "../../../components/program";
+import { program, ProgramOutputs } from "../../../components/program";
 import { validateTopology } from "../../../components/topology/validate";
 import { asPolicyResources, packViolations } from "../../policies/harness";
 import { parseConfigText } from "../../../broker/config/parser";
@@ -23,16 +23,16 @@ function stackConfig(): Record<string, unknown> {
 }
 
 /** Run the program with `topology` as natsfleet:topology and the stack's other keys. */
-async function run(topology: unknown): Promise<CloudMocks> {
+async function run(topology: unknown): Promise<CloudMocks & { outputs: ProgramOutputs }> {
   const cfg = stackConfig();
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...cfg, "natsfleet:topology": topology })) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
   const m = await installCloudMocks("multi-region", flat);
-  const out = program();
-  await resolve(out.clientUrls);
-  await resolve(out.leafnodeUrls);
+  const outputs = program();
+  await resolve(outputs.clientUrls);
+  await resolve(outputs.leafnodeUrls);
   await settle(m.registered);
-  return m;
+  return { ...m, outputs };
 }
 
 /**
@@ -67,11 +67,17 @@ describe("multi-region stack", function () {
     assert.equal(model.gateways.enabled, true);
     assert.ok(model.gateways.secret, "gateway auth");
     assert.deepEqual([model.clusters[0]!.tls.gateway, model.clusters[0]!.tls.leafnode], [true, true]);
+    assert.deepEqual(model.dns, {
+      zone: "example.com",
+      name: "nats.example.com",
+      ttl: 60,
+      clusterNames: { use1: "use1.nats.example.com", euw1: "euw1.nats.example.com", "ew1-gcp": "ew1-gcp.nats.example.com" },
+    });
   });
 
   describe("growth: one more cluster and one more server", () => {
-    let first: CloudMocks;
-    let grown: CloudMocks;
+    let first: CloudMocks & { outputs: ProgramOutputs };
+    let grown: CloudMocks & { outputs: ProgramOutputs };
     let tlsDir: string;
 
     after(() => removeDir(tlsDir));
@@ -137,6 +143,40 @@ describe("multi-region stack", function () {
           assert.ok(o.gateway!.tls?.verify, `${srv} verifies gateway peers`);
         }
       }
+    });
+
+    it("routes nats.example.com on Route53 to the closest healthy AWS region and names every cluster", async () => {
+      const eip = (g: string, s: string) => mockPublicIp(`multi-region-${g}-${s}-eip`);
+      const external = (g: string, s: string) => mockPublicIp(`multi-region-${g}-${s}-external`);
+      const ips = (g: string, n: number, ip: (g: string, s: string) => string) => Array.from({ length: n }, (_, i) => ip(g, `${g}-${i}`)).sort();
+      const records = (m: CloudMocks) =>
+        Object.fromEntries(
+          ofType(m, "aws:route53/record:Record").map((r) => [r.name, [r.inputs.name, r.inputs.setIdentifier, r.inputs.latencyRoutingPolicies?.[0]?.region, [...r.inputs.records].sort()]]),
+        );
+      assert.deepEqual(records(first), {
+        "multi-region-dns-us-east-1": ["nats.example.com", "us-east-1", "us-east-1", ips("use1", 3, eip)],
+        "multi-region-dns-eu-west-1": ["nats.example.com", "eu-west-1", "eu-west-1", ips("euw1", 3, eip)],
+        "multi-region-dns-cluster-use1": ["use1.nats.example.com", undefined, undefined, ips("use1", 3, eip)],
+        "multi-region-dns-cluster-euw1": ["euw1.nats.example.com", undefined, undefined, ips("euw1", 3, eip)],
+        "multi-region-dns-cluster-ew1-gcp": ["ew1-gcp.nats.example.com", undefined, undefined, ips("ew1-gcp", 3, external)],
+      });
+      assert.equal(ofType(first, "aws:route53/healthCheck:HealthCheck").length, 6 + 2, "a /healthz check per AWS cluster server, a calculated one per region");
+      assert.deepEqual(ofType(first, "gcp:dns/recordSet:RecordSet"), [], "one zone, one provider: Cloud DNS gets nothing");
+      assert.equal(await resolve(first.outputs.dnsUrl!), "nats://nats.example.com:4222");
+      assert.deepEqual(await resolve(first.outputs.dnsClusterUrls!), {
+        use1: "nats://use1.nats.example.com:4222",
+        euw1: "nats://euw1.nats.example.com:4222",
+        "ew1-gcp": "nats://ew1-gcp.nats.example.com:4222",
+      });
+      // growth: the new region answers too; existing servers' checks stay as they were
+      const grownRecords = records(grown);
+      assert.deepEqual(grownRecords["multi-region-dns-ap-southeast-2"], ["nats.example.com", "ap-southeast-2", "ap-southeast-2", ips("apse2", 2, eip)]);
+      assert.deepEqual(grownRecords["multi-region-dns-us-east-1"]![3], ips("use1", 4, eip));
+      const checks = (m: CloudMocks) => new Map(ofType(m, "aws:route53/healthCheck:HealthCheck").filter((c) => c.inputs.type === "HTTP").map((c) => [c.name, c.inputs]));
+      const before = checks(first);
+      const after = checks(grown);
+      for (const [name, inputs] of before) assert.deepEqual(after.get(name), inputs, `${name} changed`);
+      assert.equal(after.size, before.size + 3);
     });
 
     it("passes the policy pack", async () => {
