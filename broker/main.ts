@@ -1,7 +1,10 @@
 /**
  * The natsfleet-server executable: nats-server's flags and config file, signals, exit codes.
+ * A thin wrapper over the embedding API: flags -> options -> createServer -> start, and each
+ * signal calls the public method an embedding application would (shutdown, reload,
+ * enterLameDuckMode).
  */
-import { createServer } from "./index";
+import { createServer, OptionsError, resolveOptions } from "./index";
 import { ServerOptions, withDefaults } from "./options";
 import { loadConfigFile } from "./config/options";
 import { ConfigError } from "./config/errors";
@@ -16,7 +19,7 @@ function fail(msg: string): never {
 }
 
 /** Options from the config file (if any) with the flags on top, as nats-server merges them. */
-function resolveOptions(flags: ParsedFlags): { options: ServerOptions; warnings: string[] } {
+function optionsFor(flags: ParsedFlags): { options: ServerOptions; warnings: string[] } {
   let base = withDefaults({});
   let warnings: string[] = [];
   if (flags.configFile) {
@@ -24,7 +27,7 @@ function resolveOptions(flags: ParsedFlags): { options: ServerOptions; warnings:
     base = loaded.options;
     warnings = loaded.warnings;
   }
-  return { options: mergeOptions(base, flags), warnings: [...warnings, ...flags.warnings] };
+  return { options: resolveOptions(mergeOptions(base, flags)), warnings: [...warnings, ...flags.warnings] };
 }
 
 export function main(argv: string[]): void {
@@ -45,9 +48,9 @@ export function main(argv: string[]): void {
   }
   let resolved: { options: ServerOptions; warnings: string[] };
   try {
-    resolved = resolveOptions(flags);
+    resolved = optionsFor(flags);
   } catch (e) {
-    if (e instanceof ConfigError) fail(e.message);
+    if (e instanceof ConfigError || e instanceof OptionsError) fail(e.message);
     fail(`configuration error: ${(e as Error).message}`);
   }
   if (flags.signal !== undefined) {
@@ -63,16 +66,17 @@ export function main(argv: string[]): void {
     process.stdout.write(`natsfleet-server: configuration file ${flags.configFile ?? "(none)"} is valid\n`);
     process.exit(0);
   }
-  const server = createServer(resolved.options);
+  // SIGHUP re-reads the file and puts the same flags on top.
+  const server = createServer(resolved.options, { adjust: (fromFile) => mergeOptions(fromFile, flags) });
   for (const w of resolved.warnings) server.log.warn(w);
-  installSignals(server, flags);
+  installSignals(server);
   server.start().catch((e: Error) => {
     server.log.fatal(`Error listening on port: ${e.message}`);
     process.exit(1);
   });
 }
 
-function installSignals(server: Server, flags: ParsedFlags): void {
+function installSignals(server: Server): void {
   const stop = (sig: string) => {
     server.log.info(`Trapped "${sig}" signal`);
     server.shutdown().then(() => process.exit(0));
@@ -81,18 +85,7 @@ function installSignals(server: Server, flags: ParsedFlags): void {
   process.on("SIGTERM", () => stop("terminated"));
   process.on("SIGHUP", () => {
     server.log.info(`Trapped "hangup" signal`);
-    if (!flags.configFile) {
-      server.log.error(`Failed to reload server configuration: no configuration file`);
-      return;
-    }
-    let next: ServerOptions;
-    try {
-      next = resolveOptions(flags).options;
-    } catch (e) {
-      server.log.error(`Failed to reload server configuration: ${(e as Error).message}`);
-      return;
-    }
-    server.reload(next).catch((e: Error) => server.log.error(`Failed to reload server configuration: ${e.message}`));
+    server.reload().catch((e: Error) => server.log.error(`Failed to reload server configuration: ${e.message}`));
   });
   process.on("SIGUSR1", () => {
     server.log.info(`Trapped "user defined signal 1" signal, reopening log file`);

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { EventEmitter } from "events";
 import { createServer as createServerKey } from "@nats-io/nkeys";
-import { ServerOptions, withDefaults, DEFAULT_AUTH_TIMEOUT } from "./options";
+import { ServerOptions, ServerOptionsInput, withDefaults, DEFAULT_AUTH_TIMEOUT } from "./options";
 import { Logger } from "./log";
 import { Client, ClientSub, ConnectOptions, CloseReason } from "./client";
 import { Account, GLOBAL_ACCOUNT } from "./account";
@@ -20,6 +20,8 @@ import { crossAccounts } from "./accounts";
 import { configureAccountLinks } from "./accounts/specs";
 import { VERSION, PROTOCOL_VERSION } from "./version";
 import { describeReloadChanges } from "./config/reload";
+import { loadConfigFile } from "./config/options";
+import { resolveOptions } from "./embed/validate";
 import type { LoadedTls } from "./tls";
 import { loadClientTls, tlsMappedConnect } from "./tls/client";
 import { tlsInfoFields } from "./tls";
@@ -66,9 +68,46 @@ export interface ServerAddon {
   close(): Promise<void>;
 }
 
+/** Ports the server's listeners actually bound (after -1 or 0 picked one); absent when off. */
+export interface ServerPorts {
+  /** Client port. */
+  client: number;
+  /** Monitoring over HTTP. */
+  http?: number;
+  /** Monitoring over HTTPS. */
+  https?: number;
+  /** Route listener (`cluster.port`). */
+  cluster?: number;
+  /** Gateway listener (`gateway.port`). */
+  gateway?: number;
+  /** Leafnode listener (`leafnodes.port`). */
+  leafnode?: number;
+}
+
+/** Events a Server emits (`server.on("ready", ...)`). */
+export interface ServerEvents {
+  /** Listeners are bound; clients can connect. */
+  ready: [];
+  /** Every connection and listener is closed (after shutdown or lame duck). */
+  shutdown: [];
+}
+
 const MAX_CLOSED = 10000;
 
-export class Server extends EventEmitter {
+/** A promise with its settle functions, for "wait until" methods. */
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: Error) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting: a failed start is reported by start() itself.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+export class Server extends EventEmitter<ServerEvents> {
   opts: ServerOptions;
   readonly log: Logger;
   readonly id: string;
@@ -116,6 +155,14 @@ export class Server extends EventEmitter {
   private flushScheduled = false;
   private running = false;
   private shuttingDown: Promise<void> | null = null;
+  private starting: Promise<void> | null = null;
+  private readonly readyState = deferred<void>();
+  private readonly stopped = deferred<void>();
+  /**
+   * Adjusts the options read from the config file on `reload()` without arguments, as at start
+   * (the executable puts its command-line flags on top here, as nats-server does).
+   */
+  adjustFileOptions?: (fromFile: ServerOptions) => ServerOptionsInput;
   private portsFile?: string;
   private readonly flushAll = () => this.flushDirty();
 
@@ -132,9 +179,50 @@ export class Server extends EventEmitter {
 
   // ---- lifecycle -------------------------------------------------------------------------------
 
-  /** Bind listeners and start accepting. Resolves when clients can connect. */
-  async start(): Promise<void> {
-    if (this.running) return;
+  /**
+   * Bind listeners and start accepting. Resolves when clients can connect. A server starts
+   * once (later calls return the same promise); if starting fails, whatever was bound is
+   * released before the promise rejects.
+   */
+  start(): Promise<void> {
+    if (!this.starting) {
+      this.starting = this.listenAll().then(
+        () => this.readyState.resolve(),
+        async (e: Error) => {
+          await this.releaseAfterFailedStart();
+          this.readyState.reject(e);
+          throw e;
+        },
+      );
+    }
+    return this.starting;
+  }
+
+  /**
+   * Resolves once clients can connect (rejects if starting fails). Does not start the server;
+   * call it before or after `start()`.
+   */
+  ready(): Promise<void> {
+    return this.readyState.promise;
+  }
+
+  /** Go's ReadyForConnections: true once clients can connect, false if not within `timeoutMs`. */
+  readyForConnections(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    const ready = this.readyState.promise.then(
+      () => true,
+      () => false,
+    );
+    return Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Resolves when the server has shut down (by shutdown(), lame duck or a signal), like Go's WaitForShutdown. */
+  waitForShutdown(): Promise<void> {
+    return this.stopped.promise;
+  }
+
+  private async listenAll(): Promise<void> {
     const o = this.opts;
     this.log.info(`Starting natsfleet-server`);
     this.log.info(`  Version:  ${VERSION} (nats-server protocol ${PROTOCOL_VERSION})`);
@@ -164,6 +252,51 @@ export class Server extends EventEmitter {
     this.emit("ready");
   }
 
+  /** Close what a failed start had opened (listeners, addons); the log stays open for the caller. */
+  private async releaseAfterFailedStart(): Promise<void> {
+    this.running = false;
+    const listener = this.listener;
+    this.listener = null;
+    const closing = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
+    // Clients may have connected while the addons were starting.
+    for (const c of [...this.clients.values()]) c.close("Server Shutdown");
+    await closing;
+    for (const addon of this.addons) {
+      try {
+        await addon.close();
+      } catch (e) {
+        this.log.error(`Closing after a failed start: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** The client listener's bound address (null before start and once it stops accepting). */
+  addr(): net.AddressInfo | null {
+    return (this.listener?.address() as net.AddressInfo | null | undefined) ?? null;
+  }
+
+  /** Every port the listeners bound, e.g. the cluster port chosen for `cluster.port: -1`. */
+  ports(): ServerPorts {
+    const bound = this as unknown as { clusterPort?: number; leafnodePort?: number; gateways?: { port: number } };
+    const out: ServerPorts = { client: this.port };
+    if (this.httpPort) out.http = this.httpPort;
+    if (this.httpsPort) out.https = this.httpsPort;
+    if (bound.clusterPort) out.cluster = bound.clusterPort;
+    if (bound.gateways?.port) out.gateway = bound.gateways.port;
+    if (bound.leafnodePort) out.leafnode = bound.leafnodePort;
+    return out;
+  }
+
+  /** Client connections open now (Go: NumClients). */
+  numClients(): number {
+    return this.clients.size;
+  }
+
+  /** Routes to other servers of the cluster (Go: NumRoutes). */
+  numRoutes(): number {
+    return (this as unknown as { routes?: Map<number, unknown> }).routes?.size ?? 0;
+  }
+
   /** `nats://host:port` a local client can use (wildcard listen hosts become loopback). */
   clientURL(): string {
     const h = this.opts.host === "0.0.0.0" || this.opts.host === "::" || this.opts.host === "" ? "127.0.0.1" : this.opts.host;
@@ -181,7 +314,12 @@ export class Server extends EventEmitter {
   }
 
   private async doShutdown(): Promise<void> {
-    if (!this.running) return;
+    if (!this.running) {
+      // Never started, or a failed start already released its listeners.
+      this.log.close();
+      this.stopped.resolve();
+      return;
+    }
     this.running = false;
     this.log.info(`Initiating Shutdown...`);
     const listener = this.listener;
@@ -194,6 +332,7 @@ export class Server extends EventEmitter {
     this.log.info(`Server Exiting..`);
     this.log.close();
     this.emit("shutdown");
+    this.stopped.resolve();
   }
 
   /**
@@ -510,11 +649,15 @@ export class Server extends EventEmitter {
   // ---- reload ----------------------------------------------------------------------------------
 
   /**
-   * Apply new options (SIGHUP). Host, port and server name cannot change (as in nats-server);
-   * anything else is applied to new and existing connections.
+   * Apply new options, as SIGHUP does, and return the names of the fields that changed.
+   * With no argument the config file the server came from is read again (with
+   * `adjustFileOptions` on top); with an options object, that object is the whole new
+   * configuration (absent fields take their defaults, not their current values). Host, port
+   * and server name cannot change (as in nats-server); anything else is applied to new and
+   * existing connections. On error nothing is applied and the server keeps running.
    */
-  async reload(next: ServerOptions): Promise<string[]> {
-    normalize(next);
+  async reload(options?: ServerOptionsInput): Promise<string[]> {
+    const next = normalize(options === undefined ? this.optionsFromFile() : resolveOptions(options));
     const { changed, refused } = describeReloadChanges(this.opts, next);
     if (refused.length > 0) {
       const names = refused.map((k) => (k === "serverName" ? "server_name" : k));
@@ -536,6 +679,15 @@ export class Server extends EventEmitter {
     for (const k of changed) this.log.info(`Reloaded: ${k}`);
     this.log.info(`Reloaded server configuration`);
     return changed;
+  }
+
+  /** The config file the server came from, read again (Go: "Reload()"). */
+  private optionsFromFile(): ServerOptions {
+    const file = this.opts.configFile;
+    if (!file) throw new Error("can only reload config when a file is provided using -c or --config");
+    const { options, warnings } = loadConfigFile(file);
+    for (const w of warnings) this.log.warn(w);
+    return resolveOptions(this.adjustFileOptions ? this.adjustFileOptions(options) : options);
   }
 
   private recheckAuth(): void {
