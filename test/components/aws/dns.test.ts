@@ -10,6 +10,7 @@ import { AwsTarget } from "../../../components/aws";
 import { GcpTarget } from "../../../components/gcp";
 import { healthCheckPrefixList } from "../../../components/aws/dns";
 import { TopologyError } from "../../../components/topology/errors";
+import type { Target } from "../../../components/target";
 import { asPolicyResources, packViolations } from "../../policies/harness";
 import { CloudMocks, installCloudMocks, mockPrefixListId, mockPublicIp, MOCK_HOSTED_ZONE, named, ofType, providerName, resolve, settle } from "../common/cloud-mocks";
 
@@ -200,6 +201,10 @@ describe("aws dns: options, no dns, mixed clouds, bad input", function () {
       () => new SuperCluster("d", { topology: topology(), targets: { aws: new AwsTarget() }, dnsProvider: "gcp" }),
       /dns: natsfleet:dnsProvider is gcp but no cluster runs on gcp/,
     );
+    // a registry whose aws target has no DNS service cannot hold the zone
+    const plain = new AwsTarget();
+    const noDns: Target = { kind: "aws", allocate: plain.allocate.bind(plain), deploy: plain.deploy.bind(plain) };
+    assert.throws(() => new SuperCluster("d", { topology: topology(), targets: { aws: noDns } }), /dns: target aws holds zone example\.com but cannot write DNS records/);
     assert.deepEqual(m.registered, []);
     await installCloudMocks("aws-dns-bad-opts");
     assert.throws(() => new SuperCluster("d", { topology: topology(), targets: { aws: new AwsTarget({ healthCheckCidrs: ["0.0.0.0/0"] }) } }), /natsfleet:aws\.healthCheckCidrs\[0\]: 0\.0\.0\.0\/0 would make the port public/);
