@@ -16,6 +16,8 @@ export interface LeafNodeArgs {
   ports: Record<string, Ports>;
   /** The whole topology and its addresses, handed to the target (firewalls). */
   context?: DeployContext;
+  /** The external hub's `.creds` contents (secret), when the group has one with credentials. */
+  hubCredentials?: pulumi.Output<string>;
 }
 
 export class LeafNode extends pulumi.ComponentResource {
@@ -35,6 +37,6 @@ export class LeafNode extends pulumi.ComponentResource {
 
 /** The leaf node's servers, deployed by its target as children of `self`. */
 export function createLeafNode(name: string, self: pulumi.ComponentResource, args: LeafNodeArgs): GroupOutputs {
-  const servers = args.target.deploy({ group: args.model, configs: args.configs, ports: args.ports, parent: self, prefix: name, ...(args.context ? { context: args.context } : {}) });
+  const servers = args.target.deploy({ group: args.model, configs: args.configs, ports: args.ports, parent: self, prefix: name, ...(args.context ? { context: args.context } : {}), ...(args.hubCredentials ? { hubCredentials: args.hubCredentials } : {}) });
   return groupOutputs(servers);
 }

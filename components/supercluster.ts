@@ -24,6 +24,7 @@ import { gcpIfUsed } from "./gcp/register";
 import { defaultStateDir } from "./local/processes";
 import { TopologyResource, TopologyResourceArgs } from "./topology-resource";
 import { normalizeTopology, productionClusters } from "./plan/normalize";
+import { readHubCredentials } from "./common/hub-credentials";
 
 export interface SuperClusterArgs {
   /** The declaration, as under `natsfleet:topology` (validated here). */
@@ -152,34 +153,46 @@ export function createSuperCluster(
         : pulumi.secret(new random.RandomPassword(`${name}-${slugs.get(s.key)}`, { length: PASSWORD_LENGTH, special: false }, { parent: self }).result);
   }
 
+  // external hubs' .creds files, read here so a bad path fails before anything is built
+  const hubCredentials = new Map([...readHubCredentials(validated)].map(([group, text]) => [group, pulumi.secret(text)]));
+
   // phase 1: addresses (and, for local servers, the ports really used)
   const groups: NodeGroup[] = [...validated.clusters, ...validated.leafnodes];
   const addresses: AddressBook<pulumi.Input<string>> = {};
   const listenHosts: Record<string, string> = {};
   const movedPorts: Record<string, Ports> = {};
   const tlsFiles: Record<string, TlsFiles> = {};
+  const credentialsFiles: Record<string, string> = {};
   for (const g of groups) {
     const alloc = targets[g.target.kind]!.allocate(g, self, `${name}-${g.name}`);
     Object.assign(addresses, alloc.addresses);
     Object.assign(listenHosts, alloc.listenHosts ?? {});
     Object.assign(movedPorts, alloc.ports ?? {});
     Object.assign(tlsFiles, alloc.tlsFiles ?? {});
+    Object.assign(credentialsFiles, alloc.credentialsFiles ?? {});
   }
   const model = withServerPorts(validated, movedPorts);
 
   // phase 2: one render over every resolved address and secret, so configs agree on peers
-  const rendered = renderTopologyOutput(model, { addresses, secrets, listenHosts, ...(Object.keys(tlsFiles).length ? { tlsFiles } : {}) });
+  const rendered = renderTopologyOutput(model, {
+    addresses,
+    secrets,
+    listenHosts,
+    ...(Object.keys(tlsFiles).length ? { tlsFiles } : {}),
+    ...(Object.keys(credentialsFiles).length ? { credentialsFiles } : {}),
+  });
   // the topology itself as a resource, so previews and policies see topology changes (issue 7)
   new TopologyResource(`${name}-topology`, { topology: normalizeTopology(model, production), addresses: addresses as TopologyResourceArgs["addresses"] }, { parent: self });
 
   // phase 3: the groups
   const configsOf = (g: NodeGroup) => Object.fromEntries(g.servers.map((s) => [s.name, rendered.apply((all) => all[s.name])]));
+  const credsOf = (g: NodeGroup) => (hubCredentials.has(g.name) ? { hubCredentials: hubCredentials.get(g.name)! } : {});
   const portsOf = (g: NodeGroup) => Object.fromEntries(g.servers.map((s) => [s.name, s.ports]));
   const clusters: Record<string, Cluster> = {};
   for (const c of model.clusters) {
     clusters[c.name] = new Cluster(
       `${name}-${c.name}`,
-      { model: c, target: targets[c.target.kind]!, configs: configsOf(c), ports: portsOf(c), context: { model, addresses } },
+      { model: c, target: targets[c.target.kind]!, configs: configsOf(c), ports: portsOf(c), context: { model, addresses }, ...credsOf(c) },
       { parent: self },
     );
   }
@@ -187,7 +200,7 @@ export function createSuperCluster(
   for (const l of model.leafnodes) {
     leafnodes[l.name] = new LeafNode(
       `${name}-${l.name}`,
-      { model: l, target: targets[l.target.kind]!, configs: configsOf(l), ports: portsOf(l), context: { model, addresses } },
+      { model: l, target: targets[l.target.kind]!, configs: configsOf(l), ports: portsOf(l), context: { model, addresses }, ...credsOf(l) },
       { parent: self },
     );
   }

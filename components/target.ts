@@ -27,6 +27,8 @@ export interface Allocation {
   listenHosts?: Record<string, string>;
   /** Server name -> where the target puts its certificate files, for TLS blocks (cloud targets). */
   tlsFiles?: Record<string, TlsFiles>;
+  /** Server name -> where the target puts the external hub's `.creds` file (cloud targets). */
+  credentialsFiles?: Record<string, string>;
 }
 
 /** The whole topology as phase 2 sees it: firewalls need the other groups' addresses. */
@@ -58,6 +60,8 @@ export interface DeployRequest {
   prefix: string;
   /** Every group's model and address (set by SuperCluster). */
   context?: DeployContext;
+  /** The `.creds` contents of the group's external hub (secret), for targets that ship files. */
+  hubCredentials?: pulumi.Output<string>;
 }
 
 /** One cluster as DNS sees it. */

@@ -15,6 +15,7 @@ import type { AwsTarget as AwsTargetModel, ServerModel } from "../topology/model
 import type { Allocation, DeployRequest, DeployedServer, DnsRequest, DnsResult, NodeGroup, Target } from "../target";
 import { bootstrapScript, CHANNEL_CONFIG, CHANNEL_TLS, USER_DATA_LIMIT } from "../common/bootstrap";
 import { firewallRules, hostCidr } from "../common/firewall";
+import { CHANNEL_CREDS, VM_CREDS_FILE } from "../common/hub-credentials";
 import { groupUsesTls, ServerCert, sharedPki, superClusterName, VM_TLS_FILES } from "../common/pki";
 import { AwsTargetOptions, resolveAwsOptions, ResolvedAwsOptions } from "./options";
 import { AwsNetwork, AwsRegion, BUNDLE_KEY, networkResources, regionResources } from "./region";
@@ -103,6 +104,7 @@ export class AwsTarget implements Target {
         alloc.tlsFiles![s.name] = VM_TLS_FILES;
       }
       servers.set(s.name, server);
+      if (group.externalHub?.credentials) (alloc.credentialsFiles ??= {})[s.name] = VM_CREDS_FILE;
     }
     const allocated = { region, network, sg, servers };
     this.groups.set(prefix, allocated);
@@ -189,6 +191,10 @@ export class AwsTarget implements Target {
         objects.push(new aws.s3.BucketObjectv2(`${n}-${f.replace(/[/.]/g, "-")}`, { bucket: g.region.bucket.id, key: `${keyPrefix}${f}`, content: f === "tls/key.pem" ? pulumi.secret(pems[f]) : pems[f], contentType: "text/plain", tags }, opts));
         files.push(f);
       }
+    }
+    if (req.hubCredentials) {
+      objects.push(new aws.s3.BucketObjectv2(`${n}-hub-creds`, { bucket: g.region.bucket.id, key: `${keyPrefix}${CHANNEL_CREDS}`, content: pulumi.secret(req.hubCredentials), contentType: "text/plain", tags }, opts));
+      files.push(CHANNEL_CREDS);
     }
     const role = new aws.iam.Role(
       `${n}-role`,

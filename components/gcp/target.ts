@@ -16,6 +16,7 @@ import * as gcp from "@pulumi/gcp";
 import type { GcpTarget as GcpTargetModel, ServerModel } from "../topology/model";
 import type { Allocation, DeployRequest, DeployedServer, DnsRequest, DnsResult, NodeGroup, Target } from "../target";
 import { bootstrapScript, CHANNEL_CONFIG, CHANNEL_TLS } from "../common/bootstrap";
+import { CHANNEL_CREDS, VM_CREDS_FILE } from "../common/hub-credentials";
 import { brokerBundle } from "../common/bundle";
 import { firewallRules, hostCidr } from "../common/firewall";
 import { groupUsesTls, ServerCert, sharedPki, superClusterName, VM_TLS_FILES } from "../common/pki";
@@ -33,7 +34,7 @@ export function metadataKey(file: string): string {
 }
 
 /** Channel files that hold secrets and so travel through Secret Manager. */
-export const SECRET_FILES: readonly string[] = [CHANNEL_CONFIG, "tls/key.pem"];
+export const SECRET_FILES: readonly string[] = [CHANNEL_CONFIG, "tls/key.pem", CHANNEL_CREDS];
 
 /** Secret Manager id of `file` for a server whose secrets share `prefix`. */
 export function secretId(prefix: string, file: string): string {
@@ -122,6 +123,7 @@ export class GcpTarget implements Target {
         alloc.tlsFiles![s.name] = VM_TLS_FILES;
       }
       servers.set(s.name, entry);
+      if (group.externalHub?.credentials) (alloc.credentialsFiles ??= {})[s.name] = VM_CREDS_FILE;
     }
     const allocated = { region, tag, account, servers };
     this.groups.set(prefix, allocated);
@@ -180,6 +182,10 @@ export class GcpTarget implements Target {
     const labels = { "natsfleet-topology": gcpName(req.context?.model.name ?? "natsfleet"), "natsfleet-group": gcpName(req.group.name), ...this.options.labels };
     const secretValues: Record<string, pulumi.Output<string>> = { [CHANNEL_CONFIG]: req.configs[s.name]!.apply((c) => checkSize(s.name, CHANNEL_CONFIG, c, SECRET_VALUE_LIMIT)) };
     if (a.cert) secretValues["tls/key.pem"] = a.cert.keyPem;
+    if (req.hubCredentials) {
+      secretValues[CHANNEL_CREDS] = req.hubCredentials;
+      files.push(CHANNEL_CREDS);
+    }
     const versions: pulumi.Resource[] = [];
     for (const [file, value] of Object.entries(secretValues)) {
       const id = secretId(secrets, file);

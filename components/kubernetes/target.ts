@@ -10,6 +10,7 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { CHANNEL_CREDS } from "../common/hub-credentials";
 import type { KubernetesTarget as KubernetesTargetModel, Ports, ServerAddress, TlsFiles } from "../topology/model";
 import { LISTENERS } from "../topology/model";
 import type { Allocation, DeployRequest, DeployedServer, NodeGroup, Target } from "../target";
@@ -46,6 +47,9 @@ interface Allocated {
   pki?: Pki;
   addresses: Record<string, ServerAddress<pulumi.Input<string>>>;
 }
+
+/** Where a pod finds its external hub's `.creds` file: a key of the config Secret. */
+export const POD_CREDS_FILE = `${POD_PATHS.configDir}/${CHANNEL_CREDS}`;
 
 /** Where a pod finds its certificate files (the TLS Secret's keys, mounted whole). */
 export function podTlsFiles(pod: string): TlsFiles {
@@ -125,6 +129,7 @@ export class KubernetesTarget implements Target {
       const host = podDns(names, server.index, model.namespace, domain);
       alloc.addresses[server.name] = advertise === undefined ? { host } : { host, advertise };
       if (alloc.tlsFiles) alloc.tlsFiles[server.name] = podTlsFiles(podName(names, server.index));
+      if (group.externalHub?.credentials) (alloc.credentialsFiles ??= {})[server.name] = POD_CREDS_FILE;
     }
     return alloc;
   }
@@ -144,6 +149,8 @@ export class KubernetesTarget implements Target {
       if (!config) throw new Error(`internal: no rendered config for server ${server.name}`);
       files[`${podName(names, server.index)}.conf`] = config.apply((text) => podConfig(text, options));
     }
+    // the hub's .creds travel in the same Secret, next to the configs (never a ConfigMap)
+    if (req.hubCredentials) files[CHANNEL_CREDS] = req.hubCredentials;
     const metadata = (name: string) => ({ name, namespace: state.namespace, labels: objectLabels(names, group.kind, options.labels), annotations: { [GROUP_ANNOTATION]: group.name } });
     const configSecret = new k8s.core.v1.Secret(
       `${req.prefix}-config`,

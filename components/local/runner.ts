@@ -8,6 +8,7 @@ import * as path from "path";
 import type { BrokerKind, ClusterModel, LeafNodeModel, Ports, Topology } from "../topology/model";
 import { render } from "../topology/render";
 import { resolveSecrets } from "../topology/addresses";
+import { readHubCredentials } from "../common/hub-credentials";
 import { ensureServer, stopServer, serverStatus, listServers, defaultStateDir, ManagerOptions, ServerSpec, StartResult, StopResult, ServerStatus } from "./processes";
 import { processPorts } from "./target";
 import { getJson } from "./http";
@@ -110,6 +111,8 @@ export function planLocal(topology: Topology, opts: PlanOptions): LocalPlan {
   // with groups on other targets, render only ours (their addresses are then still needed,
   // and the renderer names each one it lacks)
   const only = skipped.length ? { servers: Object.keys(addresses) } : {};
+  // a missing .creds file fails here, naming the topology path, not in a server's log
+  if (opts.render !== false) readHubCredentials({ ...topology, clusters: topology.clusters.filter((c) => c.target.kind === "local"), leafnodes: topology.leafnodes.filter((l) => l.target.kind === "local") });
   const configs = opts.render === false ? {} : render(topology, { addresses, secrets: localSecrets(topology, stateDir), listenHosts }, only);
   const servers: PlannedServer[] = [];
   for (const { g } of local) {

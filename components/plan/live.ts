@@ -182,7 +182,24 @@ export function liveDrift(t: Topology, snapshot: readonly ServerSnapshot[]): Liv
   // leaf links. nats-server 2.9 names neither end in /leafz: a leaf server's connection is
   // matched to its hub by the remote port (a hub server's leafnode port), and a hub cluster's
   // accepted connections are counted against the declared leaf servers that are up.
+  // external hubs: every server of the group holds a link whose remote port is the hub URL's
+  for (const g of [...t.clusters, ...t.leafnodes]) {
+    if (!g.externalHub) continue;
+    const ports = externalHubPorts(g.externalHub.urls);
+    for (const gs of g.servers) {
+      const s = byName.get(gs.name);
+      if (!s || !up(gs.name)) continue;
+      const leafs = (s.leafz?.leafs ?? []) as Array<{ port?: number }>;
+      if (!leafs.some((l) => ports.has(Number(l.port)))) add("missing-leaf", gs.name, `leaf link ${gs.name} -> external hub ${g.externalHub.urls.join(", ")} is missing`);
+      if (g.kind === "leafnode") {
+        for (const l of leafs.filter((x) => !ports.has(Number(x.port)))) {
+          add("extra-leaf", gs.name, `${gs.name} has a leaf link to ${(l as { ip?: string }).ip ?? "?"}:${l.port ?? "?"}, which is not its external hub`);
+        }
+      }
+    }
+  }
   for (const leaf of t.leafnodes) {
+    if (leaf.externalHub) continue;
     const hub = t.clusters.find((c) => c.name === leaf.hub);
     const hubNames = new Set(hub?.servers.map((s) => s.name) ?? []);
     const hubPorts = new Set(hub?.servers.map((s) => s.ports.leafnode).filter((p) => p > 0) ?? []);
@@ -209,7 +226,8 @@ export function liveDrift(t: Topology, snapshot: readonly ServerSnapshot[]): Liv
       const s = byName.get(cs.name);
       if (!s || !up(cs.name)) continue;
       reporting++;
-      for (const l of (s.leafz?.leafs ?? []) as Array<{ account?: string }>) accepted.push(l.account ?? "$G");
+      const outbound = c.externalHub ? externalHubPorts(c.externalHub.urls) : new Set<number>();
+      for (const l of (s.leafz?.leafs ?? []) as Array<{ account?: string; port?: number }>) if (!outbound.has(Number(l.port))) accepted.push(l.account ?? "$G");
     }
     if (reporting < c.servers.length) continue; // a hub server we cannot read may hold the rest
     const left = [...expected];
@@ -253,6 +271,19 @@ export function formatDrift(t: Topology, d: LiveDrift, colour = false): string[]
   for (const pr of d.problems) {
     const line = `  ${pr.kind.padEnd(16)} ${pr.message}`;
     out.push(pr.kind === "not-checked" ? p.dim(line) : pr.kind.startsWith("extra") || pr.kind.startsWith("wrong") || pr.kind === "version-mismatch" ? p.changed(line) : p.removed(line));
+  }
+  return out;
+}
+
+/** Ports an external hub's URLs dial (7422, the leafnode default, when a URL names none). */
+function externalHubPorts(urls: string[]): Set<number> {
+  const out = new Set<number>();
+  for (const u of urls) {
+    try {
+      out.add(Number(new URL(u).port || 7422));
+    } catch {
+      // validated earlier; an unparsable URL has no port to match
+    }
   }
   return out;
 }

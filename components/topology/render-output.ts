@@ -24,6 +24,7 @@ export function renderTopologyOutput(
         addresses: resolved as AddressBook<string>,
         secrets: secrets as SecretBook<string>,
         ...(inputs.tlsFiles ? { tlsFiles: inputs.tlsFiles } : {}),
+        ...(inputs.credentialsFiles ? { credentialsFiles: inputs.credentialsFiles } : {}),
         ...(inputs.listenHosts ? { listenHosts: inputs.listenHosts } : {}),
       },
       options,

@@ -1,5 +1,5 @@
 /**
- * Stack-wide link checks: every leaf node's hub is a cluster of its topology with deployed
+ * Stack-wide link checks: every leaf node's declared hub is a cluster of its topology with deployed
  * servers, and every gateway can be dialled from the other clusters (an advertise address is
  * set, and is not loopback, nor private when the clusters are in different networks).
  */
@@ -14,6 +14,8 @@ export const leafHubsExist: StackValidationPolicy = {
     for (const rec of topologies(args.resources)) {
       const t = rec.topology;
       for (const [name, l] of Object.entries(t.leafnodes)) {
+        // an external hub (a hosted service) is outside the stack: nothing here to look up
+        if (l.externalHub) continue;
         const hub = t.clusters[l.hub];
         if (!hub) {
           reportViolation(`topology ${t.name}: leaf node ${name}'s hub ${l.hub} is not a cluster of the topology (clusters: ${Object.keys(t.clusters).join(", ") || "none"})`, rec.urn);

@@ -3,10 +3,10 @@
  * both ends run on the local target (or, with `sameRegionIsPrivate`, in one region of one
  * cloud, for networks that are private end to end).
  * Gateway TLS is per cluster (each side dials with its own settings); a leaf link follows its
- * hub's leafnode listener.
+ * hub's leafnode listener; a link to an external hub (a hosted service) needs a tls:// URL.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { crossesInternet, topologyOf } from "./common";
+import { crossesInternet, groups, topologyOf } from "./common";
 
 export interface TlsConfig {
   /** Treat links inside one cloud region as private (default false: any non-local link needs TLS). */
@@ -31,7 +31,16 @@ export const tlsAcrossInternet: ResourceValidationPolicy = {
         if (far.length) reportViolation(`topology ${t.name}: cluster ${name} (${c.target?.kind}) has gateways to ${far.join(", ")} across the internet without TLS; set tls.enabled (with gateway in tls.listeners) on ${name}`);
       }
     }
+    // an external hub is always elsewhere: only a local server may dial it in plain text
+    for (const { name, kind, group } of groups(t)) {
+      const ext = group.externalHub;
+      if (!ext || ext.tls || group.target?.kind === "local") continue;
+      reportViolation(
+        `topology ${t.name}: ${kind === "cluster" ? "cluster" : "leaf node"} ${name} (${group.target?.kind}) connects to external hub ${ext.urls.join(", ")} without TLS; use a tls:// URL`,
+      );
+    }
     for (const [name, l] of Object.entries(t.leafnodes)) {
+      if (l.externalHub) continue;
       const hub = t.clusters[l.hub];
       if (!hub || hub.tls?.leafnode) continue;
       if (crossesInternet(l, hub, sameRegionIsPrivate)) {

@@ -14,6 +14,7 @@ import { validateTopology } from "../../../components/topology/validate";
 import { resolveSecrets } from "../../../components/topology/addresses";
 import { render } from "../../../components/topology/render";
 import { localAddresses } from "../../../components/topology/addresses";
+import { collectLive, liveDrift } from "../../../components/plan/live";
 import { ServerKind, ServerProcess, spawnServer, stopAllServers } from "../../helpers/servers";
 import { BrokerBinary, NATSFLEET_SERVER, NATS_SERVER, RunningTopology, freePorts, getJson, onFreePorts, startTopology, waitFor, waitForLinks } from "./harness";
 
@@ -146,6 +147,18 @@ for (const [hubKind, binary] of PAIRS) {
       const hubClient = await theirs();
       await expectDelivery(hubClient, await ours("onprem-0"), "from.onprem");
       await expectDelivery(hubClient, await ours("edge"), "from.edge");
+    });
+
+    it("natsfleet plan --live sees the links to the external hub and no drift", async () => {
+      const snapshot = await collectLive(run!.model, Object.fromEntries([...run!.servers.values()].map((s) => [s.name, `http://127.0.0.1:${s.ports.http}`])));
+      assert.deepStrictEqual(liveDrift(run!.model, snapshot).problems, []);
+      // with the hub's port wrong in the model, every server's link is reported missing
+      const moved = structuredClone(run!.model);
+      for (const g of [...moved.clusters, ...moved.leafnodes]) if (g.externalHub) g.externalHub.urls = ["nats-leaf://127.0.0.1:1"];
+      assert.deepStrictEqual(
+        liveDrift(moved, snapshot).problems.filter((p) => p.kind === "missing-leaf").map((p) => p.server).sort(),
+        ["edge", "onprem-0", "onprem-1"],
+      );
     });
 
     it("the leaf node reaches the cluster through the hub", async () => {
