@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { credsAuthenticator, headers as natsHeaders, StringCodec } from "nats";
-import * as jwt from "@nats-io/jwt";
 import * as bcrypt from "bcryptjs";
 import { RawClient, closeAllRaw } from "../helpers/raw";
+import { operatorSetup } from "../helpers/operator";
 import {
   AnyServer,
   FakeHub,
@@ -367,26 +367,17 @@ describe("leaf nodes", function () {
   });
 
   it("authenticates with a .creds file (signed nonce) to a nats-server hub in operator mode", async () => {
-    const op = jwt.createOperator();
-    const sys = jwt.createAccount();
-    const acc = jwt.createAccount();
-    const opJwt = await jwt.encodeOperator("OP", op, { system_account: sys.getPublicKey() });
-    const sysJwt = await jwt.encodeAccount("SYS", sys, {}, { signer: op });
-    const accJwt = await jwt.encodeAccount("APP", acc, { limits: { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 } }, { signer: op });
-    const leafUser = jwt.createUser();
-    const appUser = jwt.createUser();
+    const op = await operatorSetup();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-creds-"));
     try {
       const leafCreds = path.join(dir, "leaf.creds");
-      fs.writeFileSync(leafCreds, jwt.fmtCreds(await jwt.encodeUser("leaf", leafUser, acc), leafUser));
-      const appCreds = jwt.fmtCreds(await jwt.encodeUser("app", appUser, acc), appUser);
-      const hub = await startTheirs(
-        `operator: ${opJwt}\nsystem_account: ${sys.getPublicKey()}\nresolver: MEMORY\nresolver_preload: { ${sys.getPublicKey()}: ${sysJwt}, ${acc.getPublicKey()}: ${accJwt} }\nleafnodes { listen: "127.0.0.1:$LEAF_PORT" }`,
-      );
+      fs.writeFileSync(leafCreds, await op.creds("leaf"));
+      const appCreds = new TextEncoder().encode(await op.creds("app"));
+      const hub = await startTheirs(`${op.config}\nleafnodes { listen: "127.0.0.1:$LEAF_PORT" }`);
       const spoke = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${hub.leafPort}", credentials: "${leafCreds}" } ] }`);
       await waitLeafs(spoke, 1);
       const hubLeafz = await getJSON(hub.httpPort, "/leafz");
-      assert.strictEqual(hubLeafz.leafs[0].account, acc.getPublicKey());
+      assert.strictEqual(hubLeafz.leafs[0].account, op.account);
       const app = await client(hub.url, { authenticator: credsAuthenticator(appCreds) });
       const local = await client(spoke.url);
       const got = await collect(app, "creds.test");
@@ -605,24 +596,15 @@ describe("leaf nodes", function () {
     await startTheirs(spokeConf(hub.leafPort));
     await waitLeafs(hub, 1);
 
-    const op = jwt.createOperator();
-    const sys = jwt.createAccount();
-    const acc = jwt.createAccount();
-    const opJwt = await jwt.encodeOperator("OP", op, { system_account: sys.getPublicKey() });
-    const sysJwt = await jwt.encodeAccount("SYS", sys, {}, { signer: op });
-    const limits = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
-    const accJwt = await jwt.encodeAccount("APP", acc, { limits }, { signer: op });
-    const leafUser = jwt.createUser();
+    const op = await operatorSetup();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "natsfleet-creds-"));
     try {
       const creds = path.join(dir, "leaf.creds");
-      fs.writeFileSync(creds, jwt.fmtCreds(await jwt.encodeUser("leaf", leafUser, acc), leafUser));
-      const opHub = await startOurs(
-        `operator: ${opJwt}\nsystem_account: ${sys.getPublicKey()}\nresolver: MEMORY\nresolver_preload: { ${sys.getPublicKey()}: ${sysJwt}, ${acc.getPublicKey()}: ${accJwt} }\nleafnodes { listen: "127.0.0.1:-1" }`,
-      );
+      fs.writeFileSync(creds, await op.creds("leaf"));
+      const opHub = await startOurs(`${op.config}\nleafnodes { listen: "127.0.0.1:-1" }`);
       const spoke = await startOurs(`leafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${opHub.leafPort}", credentials: "${creds}" } ] }`);
       await waitLeafs(opHub, 1);
-      assert.strictEqual((await getJSON(opHub.httpPort, "/leafz")).leafs[0].account, acc.getPublicKey());
+      assert.strictEqual((await getJSON(opHub.httpPort, "/leafz")).leafs[0].account, op.account);
       assert.strictEqual(spoke.server.leafs?.size, 1);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,6 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as jwt from "@nats-io/jwt";
 import { connect, credsAuthenticator, NatsConnection, StringCodec } from "nats";
 import { validateTopology } from "../../../components/topology/validate";
 import { resolveSecrets } from "../../../components/topology/addresses";
@@ -16,6 +15,7 @@ import { render } from "../../../components/topology/render";
 import { localAddresses } from "../../../components/topology/addresses";
 import { collectLive, liveDrift } from "../../../components/plan/live";
 import { ServerKind, ServerProcess, spawnServer, stopAllServers } from "../../helpers/servers";
+import { operatorSetup } from "../../helpers/operator";
 import { BrokerBinary, NATSFLEET_SERVER, NATS_SERVER, RunningTopology, freePorts, getJson, onFreePorts, startTopology, waitFor, waitForLinks } from "./harness";
 
 const sc = StringCodec();
@@ -31,33 +31,10 @@ interface Hub {
 }
 
 async function startHub(kind: ServerKind): Promise<Hub> {
-  const op = jwt.createOperator();
-  const sys = jwt.createAccount();
-  const acc = jwt.createAccount();
-  const opJwt = await jwt.encodeOperator("OP", op, { system_account: sys.getPublicKey() });
-  const sysJwt = await jwt.encodeAccount("SYS", sys, {}, { signer: op });
-  const limits = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
-  const accJwt = await jwt.encodeAccount("APP", acc, { limits }, { signer: op });
+  const op = await operatorSetup();
   const [leafPort, httpPort] = await freePorts(2);
-  const server = await spawnServer(kind, ["-m", String(httpPort)], {
-    config: [
-      `operator: ${opJwt}`,
-      `system_account: ${sys.getPublicKey()}`,
-      "resolver: MEMORY",
-      `resolver_preload: { ${sys.getPublicKey()}: ${sysJwt}, ${acc.getPublicKey()}: ${accJwt} }`,
-      `leafnodes { listen: "127.0.0.1:${leafPort}" }`,
-    ].join("\n"),
-  });
-  return {
-    server,
-    leafPort: leafPort!,
-    httpPort: httpPort!,
-    account: acc.getPublicKey(),
-    async creds(name: string) {
-      const u = jwt.createUser();
-      return new TextDecoder().decode(jwt.fmtCreds(await jwt.encodeUser(name, u, acc), u));
-    },
-  };
+  const server = await spawnServer(kind, ["-m", String(httpPort)], { config: `${op.config}\nleafnodes { listen: "127.0.0.1:${leafPort}" }` });
+  return { server, leafPort: leafPort!, httpPort: httpPort!, account: op.account, creds: (name) => op.creds(name) };
 }
 
 /** Hub binary x topology binary: each broker plays both roles against the other. */
