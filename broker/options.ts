@@ -258,6 +258,10 @@ export interface UnsupportedBlock {
   value: unknown;
 }
 
+/**
+ * Everything a server runs with. Embedding applications pass a ServerOptionsInput (any
+ * subset); config files and flags produce this complete form.
+ */
 export interface ServerOptions {
   /** Server name in INFO, monitoring and peers' views (default: the server id). No spaces. */
   serverName?: string;

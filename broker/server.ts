@@ -340,7 +340,8 @@ export class Server extends EventEmitter<ServerEvents> {
    * servers, then close the rest spread over the lame-duck duration, then shut down.
    */
   async enterLameDuckMode(): Promise<void> {
-    if (this.lameDuck || !this.running) return;
+    if (this.lameDuck) return this.waitForShutdown();
+    if (!this.running) return;
     this.lameDuck = true;
     const o = this.opts;
     this.log.info(`Entering lame duck mode, stop accepting new clients`);
@@ -652,12 +653,14 @@ export class Server extends EventEmitter<ServerEvents> {
    * Apply new options, as SIGHUP does, and return the names of the fields that changed.
    * With no argument the config file the server came from is read again (with
    * `adjustFileOptions` on top); with an options object, that object is the whole new
-   * configuration (absent fields take their defaults, not their current values). Host, port
-   * and server name cannot change (as in nats-server); anything else is applied to new and
-   * existing connections. On error nothing is applied and the server keeps running.
+   * configuration (absent fields take their defaults, not their current values, except host,
+   * port and server name, which stay). Host, port and server name cannot change (as in
+   * nats-server); anything else is applied to new and existing connections. Invalid options,
+   * a broken file or a change to those three reject with nothing applied; a listener that
+   * cannot move (a monitoring port taken) rejects after the rest was applied.
    */
   async reload(options?: ServerOptionsInput): Promise<string[]> {
-    const next = normalize(options === undefined ? this.optionsFromFile() : resolveOptions(options));
+    const next = normalize(options === undefined ? this.optionsFromFile() : resolveOptions(this.withIdentity(options)));
     const { changed, refused } = describeReloadChanges(this.opts, next);
     if (refused.length > 0) {
       const names = refused.map((k) => (k === "serverName" ? "server_name" : k));
@@ -679,6 +682,12 @@ export class Server extends EventEmitter<ServerEvents> {
     for (const k of changed) this.log.info(`Reloaded: ${k}`);
     this.log.info(`Reloaded server configuration`);
     return changed;
+  }
+
+  /** Fields a reload cannot change default to their current values, not to DEFAULTS. */
+  private withIdentity(input: ServerOptionsInput): ServerOptionsInput {
+    const o = this.opts;
+    return { ...input, host: input.host ?? o.host, port: input.port ?? o.port, serverName: input.serverName ?? o.serverName };
   }
 
   /** The config file the server came from, read again (Go: "Reload()"). */

@@ -26,6 +26,7 @@ import {
 
 /** One weighted destination of a subject mapping. */
 export interface MappingDestination {
+  /** Subject the message is mapped to. */
   destination: string;
   /** Percentage 0..100. */
   weight: number;
