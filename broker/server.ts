@@ -654,10 +654,10 @@ export class Server extends EventEmitter<ServerEvents> {
    * With no argument the config file the server came from is read again (with
    * `adjustFileOptions` on top); with an options object, that object is the whole new
    * configuration (absent fields take their defaults, not their current values, except host,
-   * port and server name, which stay). Host, port and server name cannot change (as in
-   * nats-server); anything else is applied to new and existing connections. Invalid options,
-   * a broken file or a change to those three reject with nothing applied; a listener that
-   * cannot move (a monitoring port taken) rejects after the rest was applied.
+   * port, server name and config file, which stay). Host, port and server name cannot change
+   * (as in nats-server); anything else is applied to new and existing connections. Invalid
+   * options, a broken file or a change to those three reject with nothing applied; a listener
+   * that cannot move (a monitoring port taken) rejects after the rest was applied.
    */
   async reload(options?: ServerOptionsInput): Promise<string[]> {
     const next = normalize(options === undefined ? this.optionsFromFile() : resolveOptions(this.withIdentity(options)));
@@ -684,10 +684,19 @@ export class Server extends EventEmitter<ServerEvents> {
     return changed;
   }
 
-  /** Fields a reload cannot change default to their current values, not to DEFAULTS. */
+  /**
+   * Fields a reload cannot change default to their current values, not to DEFAULTS; so does
+   * the config file, which a later `reload()` re-reads (as Go's ReloadOptions keeps it).
+   */
   private withIdentity(input: ServerOptionsInput): ServerOptionsInput {
     const o = this.opts;
-    return { ...input, host: input.host ?? o.host, port: input.port ?? o.port, serverName: input.serverName ?? o.serverName };
+    return {
+      ...input,
+      host: input.host ?? o.host,
+      port: input.port ?? o.port,
+      serverName: input.serverName ?? o.serverName,
+      configFile: input.configFile ?? o.configFile,
+    };
   }
 
   /** The config file the server came from, read again (Go: "Reload()"). */

@@ -440,6 +440,7 @@ describe("embedding API: two servers in one process as a cluster", () => {
     // Each lists the other: reload a with b's actual port (duplicate routes are resolved).
     await a.reload({ ...a.opts, cluster: { ...a.opts.cluster!, routes: [`nats://127.0.0.1:${b.ports().cluster}`] } });
     await until("a route each way", () => a.numRoutes() === 1 && b.numRoutes() === 1);
+    await until("both client URLs known to both", () => a.connectURLs.length === 2 && b.connectURLs.length === 2);
 
     const onA = await client(a);
     const onB = await client(b);
@@ -448,6 +449,29 @@ describe("embedding API: two servers in one process as a cluster", () => {
     assert.deepEqual(onA.info?.connect_urls?.sort(), [a.clientURL(), b.clientURL()].map((u) => u.slice("nats://".length)).sort());
   });
 });
+
+/**
+ * The guide's hand-written ```ts blocks (not the generated examples and reference) as
+ * compilable modules: imports stay on top, the rest runs inside an async function with the
+ * names the prose assumes (`options`, `logger`) declared.
+ */
+function guideSnippets(doc: string): Map<string, string> {
+  const hand = doc.replace(/<!-- example: [\s\S]*?<!-- \/example -->/g, "").replace(/<!-- options-reference[\s\S]*?<!-- \/options-reference -->/, "");
+  const prelude = [
+    `import { startServer, startServerFromConfig, ServerOptionsInput } from "natsfleet/broker";`,
+    `declare const options: ServerOptionsInput;`,
+    `declare const logger: { info(fields: object, msg: string): void };`,
+  ].join("\n");
+  const out = new Map<string, string>();
+  [...hand.matchAll(/```ts\n([\s\S]*?)```/g)].forEach((m, i) => {
+    const lines = m[1].trimEnd().split("\n");
+    const imports = lines.filter((l) => l.startsWith("import "));
+    const body = lines.filter((l) => !l.startsWith("import "));
+    const text = imports.length > 0 ? `${imports.join("\n")}\nexport {};\n${body.join("\n")}\n` : `${prelude}\nexport async function snippet(): Promise<void> {\n${body.join("\n")}\n}\n`;
+    out.set(path.join(ROOT, "examples", `__guide_snippet_${i}.ts`), text);
+  });
+  return out;
+}
 
 describe("natsfleet/broker: the built package", () => {
   const built = path.join(ROOT, "dist", "broker", "index.js");
@@ -474,10 +498,12 @@ describe("natsfleet/broker: the built package", () => {
     assert.throws(() => pkg.createServer({ port: "x" } as never), (e: unknown) => e instanceof pkg.OptionsError && e.field === "port");
   });
 
-  it("type-checks the examples against the package's declarations (node16 resolution of natsfleet/broker)", function () {
+  it("type-checks the examples and the guide's snippets against the package's declarations (node16 resolution)", function () {
     this.timeout(120000);
     const examples = fs.readdirSync(path.join(ROOT, "examples")).filter((f) => f.endsWith(".ts")).map((f) => path.join(ROOT, "examples", f));
     assert.ok(examples.length >= 2);
+    const snippets = guideSnippets(fs.readFileSync(DOC_FILE, "utf8"));
+    assert.ok(snippets.size >= 3, `${snippets.size} snippets`);
     const options: ts.CompilerOptions = {
       module: ts.ModuleKind.Node16,
       moduleResolution: ts.ModuleResolutionKind.Node16,
@@ -489,7 +515,13 @@ describe("natsfleet/broker: the built package", () => {
     };
     const resolved = ts.resolveModuleName("natsfleet/broker", examples[0], options, ts.sys).resolvedModule;
     assert.equal(resolved?.resolvedFileName, path.join(ROOT, "dist", "broker", "index.d.ts"));
-    const program = ts.createProgram(examples, options);
+    // The snippets are compiled as if they were files next to the examples (same package).
+    const host = ts.createCompilerHost(options);
+    const { getSourceFile, fileExists, readFile } = host;
+    host.getSourceFile = (f, lang, ...rest) => (snippets.has(f) ? ts.createSourceFile(f, snippets.get(f)!, lang) : getSourceFile.call(host, f, lang, ...rest));
+    host.fileExists = (f) => snippets.has(f) || fileExists.call(host, f);
+    host.readFile = (f) => snippets.get(f) ?? readFile.call(host, f);
+    const program = ts.createProgram([...examples, ...snippets.keys()], options, host);
     const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.formatDiagnostic(d, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => "\n" }));
     assert.deepEqual(problems, []);
   });
