@@ -5,6 +5,7 @@
 import { Sublist } from "./sublist";
 import type { DeliverySub } from "./message";
 import type { AccountLinks } from "./accounts";
+import type { SubjectMapper } from "./accounts/mapping";
 
 export class Account {
   readonly sublist = new Sublist<DeliverySub>();
@@ -12,6 +13,8 @@ export class Account {
   clients = 0;
   /** Exports/imports reaching other accounts (null: none, the common case). */
   links: AccountLinks | null = null;
+  /** Subject mappings applied to what its clients and leaf nodes publish (null: none). */
+  mappings: SubjectMapper | null = null;
   constructor(readonly name: string) {}
 }
 

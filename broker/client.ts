@@ -12,6 +12,7 @@ import type { Account } from "./account";
 import { upgradeClient } from "./tls/client";
 import { ClientPermissions, pubViolation, subViolation, isReservedReply, replyViolation } from "./permissions";
 import { clientGone } from "./auth/session";
+import { MappedSubject, Remapper } from "./accounts/mapping";
 
 const CLIENT_OPS = [Op.CONNECT, Op.PUB, Op.HPUB, Op.SUB, Op.UNSUB, Op.PING, Op.PONG, Op.OK, Op.ERR, Op.INFO];
 
@@ -132,6 +133,8 @@ export class Client implements ParserSink, Deliverer {
   stalled: Client[] | null = null;
 
   private readonly msg = new InMsg();
+  /** The mapped copy of published messages, once the account has mappings. */
+  private remapper: Remapper | null = null;
   private pingsOut = 0;
   private pingTimer: NodeJS.Timeout | null = null;
   private pingSentAt = 0;
@@ -314,6 +317,29 @@ export class Client implements ParserSink, Deliverer {
     const s = this.server;
     s.stats.inMsgs++;
     s.stats.inBytes += end - start;
+    // Subject mappings first: as in nats-server, every check below sees the mapped subject.
+    const mapper = this.account.mappings;
+    if (mapper !== null) {
+      const to = mapper.map(m.subject);
+      if (to !== null) return this.publishMapped(m, to);
+    }
+    return this.publish(m);
+  }
+
+  /** A message whose subject a mapping changed ("" when its weights left it nowhere). */
+  private publishMapped(orig: InMsg, to: MappedSubject): boolean {
+    if (to.subject === "") {
+      if (this.opts.verbose) this.sendOK();
+      if (orig.re > orig.rs && this.opts.no_responders) this.noResponders(orig);
+      return !this.closed;
+    }
+    return this.publish((this.remapper ??= new Remapper()).apply(orig, to));
+  }
+
+  /** Checks, then delivery, of a published message. */
+  private publish(m: InMsg): boolean {
+    const s = this.server;
+    const hasReply = m.re > m.rs;
     if (m.subject.startsWith(GR_PREFIX)) {
       this.sendErr(`Permissions Violation for Publish to "${m.subject}"`);
       return true;

@@ -146,7 +146,7 @@ export interface AccountConfig {
   exports?: Array<StreamExport | ServiceExport>;
   /** What this account takes from others (the exporter must allow it). */
   imports?: Array<StreamImport | ServiceImport>;
-  /** Subject mappings of this account: parsed and shown by /accountz, not applied to messages yet. */
+  /** Subject mappings of this account, applied to what its clients and leaf nodes publish. */
   mappings?: SubjectMappings;
   /** Accepted for config compatibility and ignored (no JetStream yet). */
   jetstream?: unknown;
@@ -322,7 +322,7 @@ export interface ServerOptions {
   resolverPreload?: Record<string, string>;
   /** TLS on the client port (and the key/certificate for `httpsPort`). */
   tls?: TlsOptions;
-  /** Subject mappings of the global account: parsed, not applied to messages yet. */
+  /** Subject mappings of the global account (clients without an account), as top-level `mappings`. */
   mappings?: SubjectMappings;
 
   /** Routes to the other servers of this cluster. */

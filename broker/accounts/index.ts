@@ -274,9 +274,13 @@ export function crossAccounts(server: Server, from: Deliverer, acc: Account, m: 
         if (target.responses.size > 10000) pruneResponses(target);
         target.responses.set(reply, { into: acc, reply: m.reply, singleton: s.singleton, expires: Date.now() + s.ttl });
       }
+      // As nats-server, the exporting account's own subject mappings apply to the request.
+      let subject = mapSubject(m.subject, s.local, s.remote);
+      const mapped = s.target.mappings?.map(subject);
+      if (mapped) subject = mapped.subject;
       // The import itself is a receiver (nats-server's internal subscription): a requester gets
       // no "no responders" status even when the exporter has no responder.
-      n += Math.max(1, server.routeMessage(from, s.target, retarget(m, mapSubject(m.subject, s.local, s.remote), reply)));
+      n += Math.max(1, subject === "" ? 0 : server.routeMessage(from, s.target, retarget(m, subject, reply)));
     }
   } finally {
     depth--;

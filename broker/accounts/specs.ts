@@ -8,7 +8,9 @@ import { compile } from "../auth";
 import type { TrustedAccount } from "../jwt";
 import { AccountSpec, ExportSpec, ImportSpec, linkAccounts, accountSpecFromConfig } from "./index";
 import { configureSystemEvents } from "./system";
-
+import { compileMappings } from "./mapping";
+import { GLOBAL_ACCOUNT } from "../account";
+import type { MappingDestination, SubjectMappings } from "../options";
 
 interface JwtExport {
   subject?: string;
@@ -101,5 +103,55 @@ export function configureAccountLinks(server: Server): void {
     specs = server.opts.accounts.map(accountSpecFromConfig);
   }
   linkAccounts(server, specs, (msg) => server.log.error(msg));
+  configureMappings(server, trust ? [...trust.accounts.values()] : undefined);
   configureSystemEvents(server);
+}
+
+/** An account JWT's `mappings` (a weight of 0 or none means 100, as nats-server reads it). */
+function jwtMappings(acc: TrustedAccount): SubjectMappings | undefined {
+  const raw = (acc.claims.nats as { mappings?: Record<string, Array<{ subject?: string; weight?: number; cluster?: string }>> }).mappings;
+  if (!raw || typeof raw !== "object") return undefined;
+  const out: SubjectMappings = {};
+  for (const [src, list] of Object.entries(raw)) {
+    if (!Array.isArray(list)) continue;
+    out[src] = list.map((m): MappingDestination => {
+      const d: MappingDestination = { destination: m.subject ?? "", weight: m.weight ? m.weight : 100 };
+      if (m.cluster) d.cluster = m.cluster;
+      return d;
+    });
+  }
+  return out;
+}
+
+/**
+ * (Re)compile every account's subject mappings: the top-level `mappings` for the global
+ * account, then the config accounts' (or, in operator mode, the account JWTs'). Later
+ * messages use the new ones; config files and options objects were checked already, a JWT's
+ * bad mapping is logged and skipped as nats-server skips it.
+ */
+function configureMappings(server: Server, jwtAccounts: TrustedAccount[] | undefined): void {
+  for (const acc of server.accounts.values()) acc.mappings = null;
+  const clusterName = () => server.opts.cluster?.name ?? server.opts.gateway?.name ?? "";
+  const set = (account: string, mappings: SubjectMappings | undefined) => {
+    if (!mappings) return;
+    const list = Object.entries(mappings);
+    if (list.length === 0) return;
+    // One at a time, so one bad JWT mapping does not take the account's others with it.
+    const good: SubjectMappings = {};
+    for (const [src, value] of list) {
+      try {
+        compileMappings({ [src]: value }, clusterName);
+        good[src] = value;
+      } catch (e) {
+        server.log.error(`Account ${account}: ${(e as Error).message}`);
+      }
+    }
+    server.account(account).mappings = compileMappings(good, clusterName);
+  };
+  set(GLOBAL_ACCOUNT, server.opts.mappings);
+  if (jwtAccounts) for (const a of jwtAccounts) set(a.publicKey, jwtMappings(a));
+  else for (const a of server.opts.accounts) set(a.name, a.mappings);
+  // Leaf nodes already connected learn the new sources as interest.
+  for (const leaf of server.leafs?.values() ?? []) leaf.addMappingInterest();
+  if (server.leafs && server.leafs.size > 0) server.scheduleFlush();
 }

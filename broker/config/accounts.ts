@@ -1,5 +1,6 @@
 /** `accounts { }` (users, exports, imports, mappings) and subject `mappings { }`. */
 import { exportFor, accountSpecFromConfig } from "../accounts/index";
+import { MappingError, compileMapping, destinationsOf, mappingProblem } from "../accounts/mapping";
 import {
   AccountConfig,
   Permissions,
@@ -26,11 +27,15 @@ import {
 
 /** One weighted destination of a subject mapping. */
 export interface MappingDestination {
-  /** Subject the message is mapped to. */
+  /**
+   * Subject the message is mapped to: with a wildcard source, `$N` / `{{wildcard(N)}}` and the
+   * nats-server 2.9 functions (`partition`, `splitFromLeft`, `splitFromRight`, `sliceFromLeft`,
+   * `sliceFromRight`, `split`) take the published subject's tokens.
+   */
   destination: string;
-  /** Percentage 0..100. */
+  /** Percentage 0..100 of messages; the weights of a source add up to 100 at most, the rest stays unmapped. */
   weight: number;
-  /** Only apply in this cluster. */
+  /** Only servers of this cluster use this destination (instead of the destinations without a cluster). */
   cluster?: string;
 }
 
@@ -58,8 +63,16 @@ function mappingDestination(v: ConfValue, name: string): MappingDestination {
     dest,
     destination: dest,
     weight: (x, _e, n) => {
-      const w = x.kind === "string" ? Number(x.value.replace(/%$/, "")) : int(x, n);
-      if (!Number.isInteger(w) || w < 0 || w > 100) fail(x, `invalid value for "${n}": weight must be 0..100`);
+      // nats-server's reading: an integer, or a string of one with an optional "%".
+      let w: number;
+      if (x.kind === "string") {
+        const digits = x.value.replace(/%$/, "");
+        if (!/^[+-]?\d+$/.test(digits)) fail(x, `Invalid weight ${JSON.stringify(digits)} for mapping destination`);
+        w = Number(digits);
+      } else {
+        w = int(x, n);
+      }
+      if (w < 0 || w > 100) fail(x, `Invalid weight ${w} for mapping destination`);
       weight = w;
     },
     cluster: (x, _e, n) => (cluster = str(x, n)),
@@ -69,7 +82,10 @@ function mappingDestination(v: ConfValue, name: string): MappingDestination {
   return cluster === undefined ? { destination, weight } : { destination, weight, cluster };
 }
 
-/** `mappings { "src": "dst", "src2": [ { destination, weight } ] }`. */
+/**
+ * `mappings { "src": "dst", "src2": [ { destination, weight } ] }`. Each mapping is checked as
+ * nats-server adds it (destination functions, wildcard indexes, weights), with its errors.
+ */
 export function parseMappings(v: ConfValue, name: string): SubjectMappings {
   const out: SubjectMappings = {};
   for (const e of map(v, name).entries.values()) {
@@ -77,10 +93,18 @@ export function parseMappings(v: ConfValue, name: string): SubjectMappings {
     if (!isValidSubject(e.key)) fail(e, `"${name}": ${JSON.stringify(e.key)} is not a valid subject`);
     const n = `${name}.${e.key}`;
     const val = e.value;
-    if (val.kind === "string") out[e.key] = val.value;
-    else if (val.kind === "array") out[e.key] = val.items.map((i) => mappingDestination(i, n));
-    else if (val.kind === "map") out[e.key] = [mappingDestination(val, n)];
+    let dest: string | MappingDestination[];
+    if (val.kind === "string") dest = val.value;
+    else if (val.kind === "array") dest = val.items.map((i) => mappingDestination(i, n));
+    else if (val.kind === "map") dest = [mappingDestination(val, n)];
     else fail(val, `invalid value for "${n}": expected a subject or weighted destinations`);
+    try {
+      compileMapping(e.key, destinationsOf(dest));
+    } catch (err) {
+      if (err instanceof MappingError) fail(e, mappingProblem(e.key, dest, err));
+      throw err;
+    }
+    out[e.key] = dest;
   }
   return out;
 }

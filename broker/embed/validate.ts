@@ -55,6 +55,7 @@ import {
   url,
 } from "./checks";
 import { checkAccounts, checkUsers } from "./rules";
+import { MappingError, compileMapping, destinationsOf, mappingProblem } from "../accounts/mapping";
 
 export { OptionsError } from "./checks";
 
@@ -160,10 +161,24 @@ const IMPORT = exportOrImport(
 );
 
 const MAPPING: Check = (v, at) => {
-  if (typeof v === "string") return subject(v, at);
-  const dest = obj<MappingDestination>({ destination: required(subject), weight: required(intIn(0, 100)), cluster: nonEmpty });
+  if (typeof v === "string") return nonEmpty(v, at);
+  const dest = obj<MappingDestination>({ destination: required(nonEmpty), weight: required(intIn(0, 100)), cluster: nonEmpty });
   if (isPlainObject(v)) return dest(v, at);
   list(dest, 1)(v, at);
+};
+
+/** Source subject -> destinations, each then checked as nats-server adds a mapping (config files get the same check). */
+const MAPPINGS: Check = (v, at) => {
+  record(MAPPING)(v, at);
+  for (const [src, x] of Object.entries(v as Record<string, string | MappingDestination | MappingDestination[]>)) {
+    const value = isPlainObject(x) ? [x as MappingDestination] : (x as string | MappingDestination[]);
+    try {
+      compileMapping(src, destinationsOf(value));
+    } catch (e) {
+      if (e instanceof MappingError) throw new OptionsError(`${at}.${src}`, mappingProblem(src, value, e));
+      throw e;
+    }
+  }
 };
 
 const ACCOUNT = obj<AccountConfig>({
@@ -171,7 +186,7 @@ const ACCOUNT = obj<AccountConfig>({
   users: list(USER),
   exports: list(EXPORT),
   imports: list(IMPORT),
-  mappings: record(MAPPING),
+  mappings: MAPPINGS,
   jetstream: anything,
 });
 
@@ -269,7 +284,7 @@ const SERVER = obj<ServerOptionsInput>({
   resolver: RESOLVER,
   resolverPreload: record(nonEmpty),
   tls: TLS,
-  mappings: record(MAPPING),
+  mappings: MAPPINGS,
   cluster: CLUSTER,
   gateway: GATEWAY,
   leafnodes: LEAFNODES,

@@ -16,6 +16,7 @@ import { PROTOCOL_VERSION } from "../version";
 import type { Server } from "../server";
 import type { Account } from "../account";
 import { LeafSub, interestKey, originOf, weightOf } from "./sub";
+import { Remapper } from "../accounts/mapping";
 import { authorizeLeaf } from "./auth";
 import { signWithCredentials } from "./creds";
 import {
@@ -162,6 +163,8 @@ export class LeafConn implements ParserSink, Deliverer {
   /** Interest told to the peer: key -> count (plain) or total weight (queue). */
   private readonly smap = new Map<string, number>();
   private readonly msg = new InMsg();
+  /** The mapped copy of inbound messages, once the account has mappings. */
+  private remapper: Remapper | null = null;
   private readonly queueFilter = new Set<string>();
   private lastSubj: Buffer = EMPTY;
   private lastSubjStr = "";
@@ -561,6 +564,7 @@ export class LeafConn implements ParserSink, Deliverer {
       const key = interestKey(sub.subject, sub.queue);
       this.smap.set(key, (this.smap.get(key) ?? 0) + (sub.queue === undefined ? 1 : weightOf(sub)));
     }
+    for (const src of this.mappingSources()) this.smap.set(src, (this.smap.get(src) ?? 0) + 1);
     if (this.server.opts.gateway?.name) for (const k of GW_REPLY_INTEREST) this.smap.set(k, (this.smap.get(k) ?? 0) + 1);
     this.smap.set(this.host.loopSubject(acc.name), 1);
     for (const [key, n] of this.smap) this.writeInterest(key, n);
@@ -680,16 +684,32 @@ export class LeafConn implements ParserSink, Deliverer {
     const s = this.server;
     s.stats.inMsgs++;
     s.stats.inBytes += size;
+    // nats-server maps what leaf nodes send as it maps clients' publishes, before anything else.
+    const mapper = this.account!.mappings;
+    if (mapper !== null) {
+      const to = mapper.map(m.subject);
+      if (to !== null) {
+        if (to.subject === "") return true;
+        return this.deliverIn((this.remapper ??= new Remapper()).apply(m, to), p, true);
+      }
+    }
+    return this.deliverIn(m, p, false);
+  }
+
+  private deliverIn(m: InMsg, p: Parser, mapped: boolean): boolean {
     // A spoke that refused imports drops what the hub should not have sent.
     if (this.denySub.length > 0 && matchesAny(m.subject, this.denySub)) return true;
-    let filter: ReadonlySet<string> = NO_QUEUES;
+    // The peer picked queue groups for the subject it sent, not for the mapped one: a mapped
+    // message without a queue list may go to local queue groups (nats-server's
+    // pmrIgnoreEmptyQueueFilter).
+    let filter: ReadonlySet<string> | null = mapped ? null : NO_QUEUES;
     if (this.queueEnd > this.queueStart) {
       const f = this.queueFilter;
       f.clear();
       for (let i = this.queueStart; i < this.queueEnd; i++) f.add(p.str(i));
       filter = f;
     }
-    s.routeMessage(this, this.account!, m, filter);
+    this.server.routeMessage(this, this.account!, m, filter);
     return !this.closed;
   }
 
@@ -758,6 +778,27 @@ export class LeafConn implements ParserSink, Deliverer {
     // Queue weights are re-sent on every change; plain interest only when it appears or goes.
     if (sub.queue !== undefined || before === 0 || n <= 0) {
       this.writeInterest(key, n);
+      this.markDirty();
+    }
+  }
+
+  /**
+   * Sources of the account's subject mappings: interest of their own (as nats-server), so the
+   * peer sends what this server maps; a spoke leaves out what it may not import.
+   */
+  private mappingSources(): string[] {
+    const mapper = this.account?.mappings;
+    if (!mapper) return [];
+    return mapper.sources.filter((src) => !(this.denySub.length > 0 && matchesAny(src, this.denySub)));
+  }
+
+  /** After a reload: sources of new mappings become interest (existing interest stays, as in nats-server). */
+  addMappingInterest(): void {
+    if (!this.ready) return;
+    for (const src of this.mappingSources()) {
+      if (this.smap.has(src)) continue;
+      this.smap.set(src, 1);
+      this.writeInterest(src, 1);
       this.markDirty();
     }
   }

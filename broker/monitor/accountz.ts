@@ -51,7 +51,8 @@ function accountInfo(server: Server, name: string, sys: string | undefined): Rec
     client_connections: clients,
     subscriptions: acc.sublist.size,
   });
-  const mappings = renderMappings(cfg);
+  // As nats-server lists them: cumulative weights in ascending order, the unmapped remainder included.
+  const mappings = acc.mappings?.describe() ?? {};
   if (Object.keys(mappings).length > 0) info.mappings = mappings;
   const exports = renderExports(cfg);
   if (exports.length > 0) info.exports = exports;
@@ -103,23 +104,6 @@ function renderImports(cfg: AccountConfig | undefined): Record<string, unknown>[
   for (const i of all) {
     if (!isServiceImport(i)) continue;
     out.push({ subject: i.to ?? i.service.subject, account: i.service.account, to: i.service.subject, type: "service", ...flags });
-  }
-  return out;
-}
-
-/** `mappings`: a plain destination is weight 100, weighted lists as given. */
-function renderMappings(cfg: AccountConfig | undefined): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
-  for (const [src, dest] of Object.entries(cfg?.mappings ?? {})) {
-    if (typeof dest === "string") {
-      out[src] = [{ subject: dest, weight: 100 }];
-    } else if (Array.isArray(dest)) {
-      out[src] = dest.map((d: { destination?: string; weight?: number; cluster?: string }) => {
-        const m: Record<string, unknown> = { subject: d.destination ?? "", weight: d.weight ?? 100 };
-        if (d.cluster) m.cluster = d.cluster;
-        return m;
-      });
-    }
   }
   return out;
 }
