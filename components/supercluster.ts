@@ -106,6 +106,7 @@ export function checkTargets(model: Topology, targets: TargetRegistry): void {
 export function checkDns(model: Topology, targets: TargetRegistry, dnsProvider?: string): void {
   const plan = dnsPlan(model, dnsProvider);
   if (plan && !targets[plan.home]?.dns) throw new Error(`dns: target ${plan.home} holds zone ${plan.dns.zone} but cannot write DNS records`);
+  if (plan) targets[plan.home]!.checkDns?.(plan);
 }
 
 /**
@@ -207,7 +208,7 @@ export function createSuperCluster(
 
   // phase 4: closest-cluster DNS, written by the target holding the zone (issue 8)
   const dnsPlanned = dnsPlan(model, dnsProvider);
-  const dns = dnsPlanned ? targets[dnsPlanned.home]?.dns?.(dnsRequest(dnsPlanned, addresses, self, name)) : undefined;
+  const dns = dnsPlanned ? targets[dnsPlanned.home]?.dns?.(dnsRequest(dnsPlanned, addresses, self, name, targets)) : undefined;
   if (dnsPlanned && !dns) throw new Error(`dns: target ${dnsPlanned.home} holds zone ${dnsPlanned.dns.zone} but cannot write DNS records`);
 
   const urlsBy = (parts: Record<string, Cluster | LeafNode>) => pulumi.all(Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v.clientUrls])));

@@ -81,13 +81,39 @@ export interface DnsCluster {
  */
 export interface DnsRequest {
   dns: DnsModel;
-  /** This target's clusters: the client name answers with the closest healthy one, and each has its own name. */
-  routed: DnsCluster[];
-  /** Clusters on other targets: only their own names, in this target's zone. */
-  named: DnsCluster[];
-  /** Port of the client URL (every routed server's client port). */
+  /** This target's clusters: each answers for the client name in its own region, and has its own name. */
+  own: DnsCluster[];
+  /**
+   * The other DNS target's clusters: they answer for the client name too, in the nearest
+   * region of this target's cloud, and have their own names, all in this target's zone.
+   */
+  foreign: DnsCluster[];
+  /** Port of the client URL (every cluster's client port). */
   clientPort: number;
   /** The SuperCluster: records are its children (they span clusters), named `${prefix}-dns-...`. */
+  parent: pulumi.Resource;
+  prefix: string;
+  /**
+   * Opens the monitoring port of the `foreign` clusters to this DNS service's health checkers,
+   * through the target those clusters run on (its firewall). Returns the rules, for the
+   * checks to depend on; throws when that target cannot open its firewall to them.
+   */
+  admitCheckers(checkers: DnsCheckers): pulumi.Resource[];
+}
+
+/** A DNS service's health checkers, as another target's firewall admits them. */
+export interface DnsCheckers {
+  /** Which service checks, for rule descriptions: `Route53`, `Cloud DNS`. */
+  service: string;
+  /** Where its checks come from: IPv4 CIDRs, never the internet. */
+  cidrs: pulumi.Input<string[]>;
+}
+
+/** For the target of clusters another target's DNS service health-checks. */
+export interface DnsCheckerRequest extends DnsCheckers {
+  /** This target's clusters whose monitoring ports the checkers read /healthz on. */
+  clusters: DnsCluster[];
+  /** The SuperCluster: the rules are its children, named `${prefix}-<cluster>-fw-...`. */
   parent: pulumi.Resource;
   prefix: string;
 }
@@ -101,7 +127,7 @@ export interface DnsResult {
 }
 
 /** The request for `plan.home` from the deployed topology's addresses. */
-export function dnsRequest(plan: DnsPlan, addresses: AddressBook<pulumi.Input<string>>, parent: pulumi.Resource, prefix: string): DnsRequest {
+export function dnsRequest(plan: DnsPlan, addresses: AddressBook<pulumi.Input<string>>, parent: pulumi.Resource, prefix: string, targets: TargetRegistry): DnsRequest {
   const cluster = (c: ClusterModel): DnsCluster => ({
     group: c,
     name: plan.dns.clusterNames[c.name]!,
@@ -114,14 +140,21 @@ export function dnsRequest(plan: DnsPlan, addresses: AddressBook<pulumi.Input<st
       }),
     ),
   });
-  return { dns: plan.dns, routed: plan.routed.map(cluster), named: plan.named.map(cluster), clientPort: plan.clientPort, parent, prefix };
+  const foreign = plan.foreign.map(cluster);
+  const admitCheckers = (checkers: DnsCheckers): pulumi.Resource[] =>
+    [...new Set(foreign.map((c) => c.group.target.kind))].flatMap((kind) => {
+      const target = targets[kind];
+      if (!target?.admitDnsCheckers) throw new Error(`dns: ${checkers.service} health-checks ${plan.dns.name} on clusters of target ${kind}, which cannot open its firewall to the checkers`);
+      return target.admitDnsCheckers({ ...checkers, clusters: foreign.filter((c) => c.group.target.kind === kind), parent, prefix });
+    });
+  return { dns: plan.dns, own: plan.own.map(cluster), foreign, clientPort: plan.clientPort, parent, prefix, admitCheckers };
 }
 
 /** The URLs of `req`'s names, resolved once `ready` (the records' ids) is. */
 export function dnsResult(req: DnsRequest, ready: pulumi.Output<unknown>): DnsResult {
   return {
     clientUrl: ready.apply(() => `nats://${req.dns.name}:${req.clientPort}`),
-    clusterUrls: ready.apply(() => Object.fromEntries([...req.routed, ...req.named].map((c) => [c.group.name, `nats://${c.name}:${c.clientPort}`]))),
+    clusterUrls: ready.apply(() => Object.fromEntries([...req.own, ...req.foreign].map((c) => [c.group.name, `nats://${c.name}:${c.clientPort}`]))),
   };
 }
 
@@ -136,10 +169,17 @@ export interface Target {
   /** Phase 2: create the servers of `req.group`. */
   deploy(req: DeployRequest): DeployedServer[];
   /**
+   * Before anything registers, on the target holding the zone: throws what its records could
+   * not carry (e.g. a foreign cluster's region with no nearby region of this cloud).
+   */
+  checkDns?(plan: DnsPlan): void;
+  /**
    * Phase 4, only on targets with a DNS service (aws, gcp) and only for the one holding the
    * zone: the client name and per-cluster names. Runs after every group is deployed.
    */
   dns?(req: DnsRequest): DnsResult;
+  /** Phase 4, on the other DNS target: its clusters' monitoring ports opened to the zone's health checkers. */
+  admitDnsCheckers?(req: DnsCheckerRequest): pulumi.Resource[];
 }
 
 /** Targets by kind; a topology may only use kinds present here. */

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as aws from "@pulumi/aws";
 import { cidrProblems } from "../common/firewall";
+import { regionMapProblems } from "../common/cloud-regions";
 import { stackKeyProblems } from "../common/stack-options";
 
 export interface AwsTargetOptions {
@@ -37,12 +38,20 @@ export interface AwsTargetOptions {
    */
   hostedZoneId?: string;
   /**
-   * Who Route53 health checkers are, for the monitoring-port rule the DNS health checks need.
-   * Default: AWS's managed prefix list `com.amazonaws.<region>.route53-healthchecks`, which
-   * AWS keeps current (the ROUTE53_HEALTHCHECKS ranges of ip-ranges.json). Give CIDRs to pin
-   * the ranges instead, e.g. where that list is not offered.
+   * Who Route53 health checkers are, for the monitoring-port rules the DNS health checks need.
+   * Default: on AWS, AWS's managed prefix list `com.amazonaws.<region>.route53-healthchecks`,
+   * which AWS keeps current; on GCP clusters of the same client name, the ROUTE53_HEALTHCHECKS
+   * IPv4 ranges of ip-ranges.json, read at deploy. Give CIDRs to pin the ranges instead, e.g.
+   * where that list is not offered (GCP rules get the IPv4 ones).
    */
   healthCheckCidrs?: string[];
+  /**
+   * GCP region -> the AWS region whose Route53 latency record carries that region's GCP
+   * clusters, when Route53 holds the zone (a latency record's region must be an AWS region).
+   * Default: the nearest AWS region (components/common/cloud-regions.ts); give a region that
+   * table lacks, or a different choice, e.g. { "europe-west1": "eu-west-1" }.
+   */
+  latencyRegions?: Record<string, string>;
 }
 
 export interface ResolvedAwsOptions extends Required<Omit<AwsTargetOptions, "providers" | "hostedZoneId">> {
@@ -61,7 +70,7 @@ export const AWS_DEFAULTS = {
 };
 
 /** Keys `natsfleet:aws` may hold (providers are code, not config). */
-export const AWS_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "vpcCidr", "zoneCount", "diskSizeGb", "diskType", "amiNamePattern", "architecture", "tags", "pollSeconds", "hostedZoneId", "healthCheckCidrs"] as const;
+export const AWS_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "vpcCidr", "zoneCount", "diskSizeGb", "diskType", "amiNamePattern", "architecture", "tags", "pollSeconds", "hostedZoneId", "healthCheckCidrs", "latencyRegions"] as const;
 
 /** Options given in code win; stack config fills the rest; then the defaults. Bad values throw, naming the key. */
 export function resolveAwsOptions(given: AwsTargetOptions): ResolvedAwsOptions {
@@ -77,6 +86,7 @@ export function resolveAwsOptions(given: AwsTargetOptions): ResolvedAwsOptions {
     ...cidrProblems(allowedCidrs, "natsfleet:allowedCidrs", true),
     ...cidrProblems(monitorCidrs, "natsfleet:monitorCidrs", false),
     ...cidrProblems(healthCheckCidrs, "natsfleet:aws.healthCheckCidrs", false),
+    ...regionMapProblems(o.latencyRegions ?? {}, "natsfleet:aws.latencyRegions", "gcp", "aws"),
   ];
   if (o.hostedZoneId !== undefined && !/^Z[A-Z0-9]{1,31}$/.test(o.hostedZoneId)) problems.push(`natsfleet:aws.hostedZoneId: expected a Route53 hosted zone id like Z0123456789ABC, got ${JSON.stringify(o.hostedZoneId)}`);
   const zoneCount = o.zoneCount ?? AWS_DEFAULTS.zoneCount;
@@ -100,6 +110,7 @@ export function resolveAwsOptions(given: AwsTargetOptions): ResolvedAwsOptions {
     pollSeconds: o.pollSeconds ?? AWS_DEFAULTS.pollSeconds,
     providers: o.providers ?? {},
     healthCheckCidrs,
+    latencyRegions: o.latencyRegions ?? {},
     ...(o.hostedZoneId !== undefined ? { hostedZoneId: o.hostedZoneId } : {}),
   };
 }

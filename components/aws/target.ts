@@ -12,14 +12,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { AwsTarget as AwsTargetModel, ServerModel } from "../topology/model";
-import type { Allocation, DeployRequest, DeployedServer, DnsRequest, DnsResult, NodeGroup, Target } from "../target";
+import type { Allocation, DeployRequest, DeployedServer, DnsCheckerRequest, DnsRequest, DnsResult, NodeGroup, Target } from "../target";
+import type { DnsPlan } from "../topology/dns";
 import { bootstrapScript, CHANNEL_CONFIG, CHANNEL_TLS, USER_DATA_LIMIT } from "../common/bootstrap";
 import { firewallRules, hostCidr } from "../common/firewall";
 import { CHANNEL_CREDS, VM_CREDS_FILE } from "../common/hub-credentials";
 import { groupUsesTls, ServerCert, sharedPki, superClusterName, VM_TLS_FILES } from "../common/pki";
 import { AwsTargetOptions, resolveAwsOptions, ResolvedAwsOptions } from "./options";
 import { AwsNetwork, AwsRegion, BUNDLE_KEY, networkResources, regionResources } from "./region";
-import { awsDns } from "./dns";
+import { awsDns, checkAwsDns, healthCheckerRules } from "./dns";
 
 interface AllocatedServer {
   eni: aws.ec2.NetworkInterface;
@@ -122,13 +123,13 @@ export class AwsTarget implements Target {
     return req.group.servers.map((s) => this.server(req, t, s, allocated, opts));
   }
 
+  /** Before anything registers: every GCP cluster's region has a latency region (see ./dns.ts). */
+  checkDns(plan: DnsPlan): void {
+    checkAwsDns(plan, this.options);
+  }
+
   /** Route53 records for the topology's `dns` (see ./dns.ts). */
   dns(req: DnsRequest): DnsResult {
-    const allocated = (cluster: string) => {
-      const g = this.byGroup.get(req.parent)?.get(cluster);
-      if (!g) throw new Error(`aws target: cluster ${cluster} was never allocated under this SuperCluster; dns runs after deploy`);
-      return g;
-    };
     return awsDns(req, {
       options: this.options,
       provider: (region) => {
@@ -136,9 +137,29 @@ export class AwsTarget implements Target {
         if (!r) throw new Error(`aws target: no provider for ${region}; dns runs after allocate`);
         return r.provider;
       },
-      securityGroup: (cluster) => allocated(cluster).sg,
-      tags: req.routed[0] ? allocated(req.routed[0].group.name).region.tags : {},
+      securityGroup: (cluster) => this.allocatedUnder(req.parent, cluster).sg,
+      tags: req.own[0] ? this.allocatedUnder(req.parent, req.own[0].group.name).region.tags : {},
     });
+  }
+
+  /**
+   * The monitoring port of its clusters opened to another cloud's DNS health checkers (Cloud
+   * DNS's, when its zone answers with these clusters): one rule per CIDR, like its own
+   * health-checker rules. The CIDRs are stack config, so known here.
+   */
+  admitDnsCheckers(req: DnsCheckerRequest): pulumi.Resource[] {
+    const cidrs = req.cidrs;
+    if (!Array.isArray(cidrs) || cidrs.some((c) => typeof c !== "string")) throw new Error(`aws target: ${req.service} health checker ranges must be known CIDRs for security group rules`);
+    return req.clusters.flatMap((c) => {
+      const g = this.allocatedUnder(req.parent, c.group.name);
+      return healthCheckerRules(c, g.sg.id, { cidrs: cidrs as string[] }, req.service, { parent: req.parent, provider: g.region.provider }, req.prefix);
+    });
+  }
+
+  private allocatedUnder(parent: pulumi.Resource, cluster: string): AllocatedGroup {
+    const g = this.byGroup.get(parent)?.get(cluster);
+    if (!g) throw new Error(`aws target: cluster ${cluster} was never allocated under this SuperCluster; dns runs after deploy`);
+    return g;
   }
 
   /** Cluster/LeafNode prefixes equal the allocate prefix (`${superCluster}-${group}`). */

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as gcp from "@pulumi/gcp";
 import { cidrProblems } from "../common/firewall";
+import { regionMapProblems } from "../common/cloud-regions";
 import { stackKeyProblems } from "../common/stack-options";
 
 export interface GcpTargetOptions {
@@ -37,12 +38,20 @@ export interface GcpTargetOptions {
   /**
    * Where Cloud DNS health-check probes come from, as CIDRs. Given: the client name's geo
    * items are health-checked (an HTTP check of /healthz with source regions) and the
-   * monitoring port opens to these ranges only. Default: none, and plain geolocation with no
-   * health checks: natsfleet does not guess which Google ranges to open monitoring to.
+   * monitoring port opens to these ranges only, on GCP and, for AWS clusters in the same name,
+   * in their security groups. Default: none, and plain geolocation with no health checks:
+   * natsfleet does not guess which Google ranges to open monitoring to.
    */
   healthCheckCidrs?: string[];
   /** The three regions the health checks probe from. Default us-central1, europe-west1, asia-southeast1. */
   healthCheckRegions?: string[];
+  /**
+   * AWS region -> the GCP region whose geolocation item carries that region's AWS clusters,
+   * when Cloud DNS holds the zone (geo items are GCP regions). Default: the nearest GCP region
+   * (components/common/cloud-regions.ts); give a region that table lacks, or a different
+   * choice, e.g. { "eu-west-1": "europe-west1" }.
+   */
+  geoRegions?: Record<string, string>;
 }
 
 export interface ResolvedGcpOptions extends Required<Omit<GcpTargetOptions, "providers" | "zones" | "managedZone">> {
@@ -62,7 +71,7 @@ export const GCP_DEFAULTS = {
 };
 
 /** Keys `natsfleet:gcp` may hold (providers are code, not config). */
-export const GCP_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "subnetCidr", "zones", "image", "diskSizeGb", "diskType", "labels", "pollSeconds", "managedZone", "healthCheckCidrs", "healthCheckRegions"] as const;
+export const GCP_OPTION_KEYS = ["allowedCidrs", "monitorCidrs", "subnetCidr", "zones", "image", "diskSizeGb", "diskType", "labels", "pollSeconds", "managedZone", "healthCheckCidrs", "healthCheckRegions", "geoRegions"] as const;
 
 /** Options given in code win; stack config fills the rest; then the defaults. Bad values throw, naming the key. */
 export function resolveGcpOptions(given: GcpTargetOptions): ResolvedGcpOptions {
@@ -79,6 +88,7 @@ export function resolveGcpOptions(given: GcpTargetOptions): ResolvedGcpOptions {
     ...cidrProblems(monitorCidrs, "natsfleet:monitorCidrs", false),
     ...cidrProblems([subnetCidr], "natsfleet:gcp.subnetCidr", false),
     ...cidrProblems(o.healthCheckCidrs ?? [], "natsfleet:gcp.healthCheckCidrs", false),
+    ...regionMapProblems(o.geoRegions ?? {}, "natsfleet:gcp.geoRegions", "aws", "gcp"),
   ];
   const healthCheckRegions = o.healthCheckRegions ?? GCP_DEFAULTS.healthCheckRegions;
   // GCP takes exactly three source regions for a health check
@@ -107,6 +117,7 @@ export function resolveGcpOptions(given: GcpTargetOptions): ResolvedGcpOptions {
     providers: o.providers ?? {},
     healthCheckCidrs: o.healthCheckCidrs ?? [],
     healthCheckRegions,
+    geoRegions: o.geoRegions ?? {},
     ...(o.managedZone !== undefined ? { managedZone: o.managedZone } : {}),
   };
 }

@@ -14,14 +14,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import type { GcpTarget as GcpTargetModel, ServerModel } from "../topology/model";
-import type { Allocation, DeployRequest, DeployedServer, DnsRequest, DnsResult, NodeGroup, Target } from "../target";
+import type { Allocation, DeployRequest, DeployedServer, DnsCheckerRequest, DnsRequest, DnsResult, NodeGroup, Target } from "../target";
+import type { DnsPlan } from "../topology/dns";
 import { bootstrapScript, CHANNEL_CONFIG, CHANNEL_TLS } from "../common/bootstrap";
 import { CHANNEL_CREDS, VM_CREDS_FILE } from "../common/hub-credentials";
 import { brokerBundle } from "../common/bundle";
 import { firewallRules, hostCidr } from "../common/firewall";
 import { groupUsesTls, ServerCert, sharedPki, superClusterName, VM_TLS_FILES } from "../common/pki";
 import { gcpName, GcpTargetOptions, resolveGcpOptions, ResolvedGcpOptions } from "./options";
-import { gcpDns } from "./dns";
+import { checkGcpDns, gcpDns, GcpClusterNetwork, healthCheckerFirewall } from "./dns";
 
 /** GCP's limit on one metadata value. */
 export const METADATA_VALUE_LIMIT = 256 * 1024;
@@ -146,16 +147,28 @@ export class GcpTarget implements Target {
     return req.group.servers.map((s) => this.server(req, t, s, g));
   }
 
+  /** Before anything registers: geo locations for the AWS clusters, one health-check port (see ./dns.ts). */
+  checkDns(plan: DnsPlan): void {
+    checkGcpDns(plan, this.options);
+  }
+
   /** Cloud DNS records for the topology's `dns` (see ./dns.ts). */
   dns(req: DnsRequest): DnsResult {
-    return gcpDns(req, {
-      options: this.options,
-      cluster: (name) => {
-        const g = this.byGroup.get(req.parent)?.get(name);
-        if (!g) throw new Error(`gcp target: cluster ${name} was never allocated under this SuperCluster; dns runs after deploy`);
-        return { provider: g.region.provider, network: g.region.network, tag: g.tag };
-      },
-    });
+    return gcpDns(req, { options: this.options, cluster: (name) => this.clusterNetwork(req.parent, name) });
+  }
+
+  /**
+   * The monitoring port of its clusters opened to another cloud's DNS health checkers
+   * (Route53's, when its zone answers with these clusters): one firewall rule per cluster.
+   */
+  admitDnsCheckers(req: DnsCheckerRequest): pulumi.Resource[] {
+    return req.clusters.map((c) => healthCheckerFirewall(c, this.clusterNetwork(req.parent, c.group.name), req.cidrs, req.service, req.parent, req.prefix));
+  }
+
+  private clusterNetwork(parent: pulumi.Resource, name: string): GcpClusterNetwork {
+    const g = this.byGroup.get(parent)?.get(name);
+    if (!g) throw new Error(`gcp target: cluster ${name} was never allocated under this SuperCluster; dns runs after deploy`);
+    return { provider: g.region.provider, network: g.region.network, tag: g.tag };
   }
 
   private firewall(req: DeployRequest, g: AllocatedGroup): void {

@@ -50,15 +50,19 @@ export interface DnsPlan {
   /**
    * The target whose DNS service holds the zone. A zone is served by one provider (its NS
    * delegation points there), so this target writes every record: the client name, routed to
-   * its own clusters, and the per-cluster names of every aws/gcp cluster, including the other
-   * cloud's. Records written to a second provider's zone for the same domain would not resolve.
+   * every aws/gcp cluster, and their per-cluster names. Records written to a second provider's
+   * zone for the same domain would not resolve.
    */
   home: DnsTargetKind;
-  /** Clusters the client name answers with (the home target's), in declaration order. */
-  routed: ClusterModel[];
-  /** Clusters on the other DNS target: only their own names. */
-  named: ClusterModel[];
-  /** Client port in the client URL: every routed server's. */
+  /** The home target's clusters, in declaration order: they answer in their own regions. */
+  own: ClusterModel[];
+  /**
+   * The other DNS target's clusters: they answer for the client name too, in the nearest
+   * region of the home's cloud (components/common/cloud-regions.ts), and their monitoring
+   * ports open to the home's health checkers through their own target's firewall.
+   */
+  foreign: ClusterModel[];
+  /** Client port in the client URL: every aws/gcp server's. */
   clientPort: number;
   /** Cluster name -> the client port of its own name. */
   clusterPorts: Record<string, number>;
@@ -92,18 +96,16 @@ export function dnsPlan(model: Topology, provider?: string): DnsPlan | undefined
     const ports = [...new Set(c.servers.map((s) => s.ports.client))];
     if (ports.length > 1) issues.add(["clusters", index(c), "ports"], `servers use client ports ${ports.join(", ")}; ${dns.clusterNames[c.name]} is one name, so its servers need one client port`);
     clusterPorts[c.name] = ports[0]!;
-  }
-  const routed = onDns.filter((c) => c.target.kind === home);
-  for (const c of routed) {
     for (const s of c.servers) {
       if (!s.ports.http) issues.add(["clusters", index(c)], `server ${s.name} has no monitoring port; ${dns.name}'s health checks read /healthz on it`);
     }
   }
-  const routedPorts = [...new Set(routed.map((c) => clusterPorts[c.name]!))];
-  if (routedPorts.length > 1) {
-    const list = routed.map((c) => `${c.name} (${clusterPorts[c.name]})`).join(", ");
+  // every aws/gcp cluster answers for the client name, whichever cloud holds the zone
+  const clientPorts = [...new Set(onDns.map((c) => clusterPorts[c.name]!))];
+  if (clientPorts.length > 1) {
+    const list = onDns.map((c) => `${c.name} (${clusterPorts[c.name]})`).join(", ");
     issues.add(["dns", "name"], `clusters ${list} answer for ${dns.name} with different client ports; one name carries one port`);
   }
   if (!issues.empty) throw new TopologyError(issues.issues);
-  return { dns, home, routed, named: onDns.filter((c) => c.target.kind !== home), clientPort: routedPorts[0]!, clusterPorts };
+  return { dns, home, own: onDns.filter((c) => c.target.kind === home), foreign: onDns.filter((c) => c.target.kind !== home), clientPort: clientPorts[0]!, clusterPorts };
 }

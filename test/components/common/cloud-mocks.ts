@@ -89,6 +89,8 @@ function state(type: string, name: string, inputs: Record<string, any>): Record<
 export const MOCK_HOSTED_ZONE = "ZMOCK0123456789";
 /** The id the managed prefix list lookup returns for a list name. */
 export const mockPrefixListId = (name: string) => `pl-${crypto.createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
+/** What the ip-ranges lookup returns for Route53's health checkers (a few of AWS's real ROUTE53_HEALTHCHECKS ranges). */
+export const MOCK_ROUTE53_CHECKERS = { cidrBlocks: ["15.177.0.0/18", "54.228.16.0/26", "54.243.31.192/26", "54.255.254.192/26"], ipv6CidrBlocks: ["2600:1f14:7ff:f800::/56"] };
 /** The project's Cloud DNS managed zones: a public and a private zone for example.com. */
 export const MOCK_MANAGED_ZONES = [
   { name: "example-com", dnsName: "example.com.", visibility: "public", id: "projects/p/managedZones/example-com", managedZoneId: "1", description: "", nameServers: [] },
@@ -107,6 +109,9 @@ function callResult(token: string, inputs: Record<string, any>): Record<string, 
       return { ...inputs, id: MOCK_HOSTED_ZONE, zoneId: MOCK_HOSTED_ZONE };
     case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
       return { ...inputs, id: mockPrefixListId(inputs.name) };
+    case "aws:index/getIpRanges:getIpRanges":
+      if (inputs.services?.join() !== "route53_healthchecks") throw new Error(`mock getIpRanges: no ranges for services ${JSON.stringify(inputs.services)}`);
+      return { ...inputs, id: "ip-ranges", createDate: "2026-11-01-00-00-00", syncToken: 1793491200, ...MOCK_ROUTE53_CHECKERS };
     case "gcp:dns/getManagedZones:getManagedZones":
       return { ...inputs, id: "mz", managedZones: MOCK_MANAGED_ZONES };
     case "gcp:compute/getImage:getImage":

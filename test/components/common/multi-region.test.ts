@@ -2,7 +2,9 @@
  * stacks/Pulumi.multi-region.yaml through the real program (default target registry: AWS,
  * GCP and Kubernetes) under mocks, and growth: the same program run again with one more
  * cluster and one more server must leave every input that replaces or reboots an existing
- * server as it was, while the grown configs reach old servers through their channels.
+ * server as it was, while the grown configs reach old servers through their channels. Both
+ * this stack and evolution step 4 put their GCP europe-west1 cluster in the client name's
+ * eu-west-3 latency record, so European clients reach it.
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
@@ -14,20 +16,21 @@ import { asPolicyResources, packViolations } from "../../policies/harness";
 import { parseConfigText } from "../../../broker/config/parser";
 import { optionsFromConfig } from "../../../broker/config/options";
 import { removeDir, tempDir } from "../helpers";
-import { CloudMocks, installCloudMocks, mockPrivateIp, mockPublicIp, ofType, plain, Registered, resolve, settle } from "./cloud-mocks";
+import { CloudMocks, installCloudMocks, mockPrivateIp, mockPublicIp, MOCK_ROUTE53_CHECKERS, ofType, plain, Registered, resolve, settle } from "./cloud-mocks";
 
 const STACK = path.join(__dirname, "../../../stacks/Pulumi.multi-region.yaml");
+const SUPERCLUSTER_STEP = path.join(__dirname, "../../../stacks/Pulumi.evolution-4-supercluster.yaml");
 
-function stackConfig(): Record<string, unknown> {
-  return YAML.parse(fs.readFileSync(STACK, "utf8")).config;
+function stackConfig(file = STACK): Record<string, unknown> {
+  return YAML.parse(fs.readFileSync(file, "utf8")).config;
 }
 
 /** Run the program with `topology` as natsfleet:topology and the stack's other keys. */
-async function run(topology: unknown): Promise<CloudMocks & { outputs: ProgramOutputs }> {
-  const cfg = stackConfig();
+async function run(topology: unknown, file = STACK): Promise<CloudMocks & { outputs: ProgramOutputs }> {
+  const cfg = stackConfig(file);
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...cfg, "natsfleet:topology": topology })) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
-  const m = await installCloudMocks("multi-region", flat);
+  const m = await installCloudMocks(path.basename(file, ".yaml").replace(/^Pulumi\./, ""), flat);
   const outputs = program();
   await resolve(outputs.clientUrls);
   await resolve(outputs.leafnodeUrls);
@@ -145,7 +148,7 @@ describe("multi-region stack", function () {
       }
     });
 
-    it("routes nats.example.com on Route53 to the closest healthy AWS region and names every cluster", async () => {
+    it("routes nats.example.com on Route53 to the closest healthy cluster, the GCP one in eu-west-3, and names every cluster", async () => {
       const eip = (g: string, s: string) => mockPublicIp(`multi-region-${g}-${s}-eip`);
       const external = (g: string, s: string) => mockPublicIp(`multi-region-${g}-${s}-external`);
       const ips = (g: string, n: number, ip: (g: string, s: string) => string) => Array.from({ length: n }, (_, i) => ip(g, `${g}-${i}`)).sort();
@@ -156,11 +159,23 @@ describe("multi-region stack", function () {
       assert.deepEqual(records(first), {
         "multi-region-dns-us-east-1": ["nats.example.com", "us-east-1", "us-east-1", ips("use1", 3, eip)],
         "multi-region-dns-eu-west-1": ["nats.example.com", "eu-west-1", "eu-west-1", ips("euw1", 3, eip)],
+        // europe-west1 (Belgium) answers in the nearest AWS region: European clients reach it
+        "multi-region-dns-eu-west-3": ["nats.example.com", "eu-west-3", "eu-west-3", ips("ew1-gcp", 3, external)],
         "multi-region-dns-cluster-use1": ["use1.nats.example.com", undefined, undefined, ips("use1", 3, eip)],
         "multi-region-dns-cluster-euw1": ["euw1.nats.example.com", undefined, undefined, ips("euw1", 3, eip)],
         "multi-region-dns-cluster-ew1-gcp": ["ew1-gcp.nats.example.com", undefined, undefined, ips("ew1-gcp", 3, external)],
       });
-      assert.equal(ofType(first, "aws:route53/healthCheck:HealthCheck").length, 6 + 2, "a /healthz check per AWS cluster server, a calculated one per region");
+      const checks = (m: CloudMocks) => new Map(ofType(m, "aws:route53/healthCheck:HealthCheck").filter((c) => c.inputs.type === "HTTP").map((c) => [c.name, c.inputs]));
+      const before = checks(first);
+      assert.equal(before.size, 9, "a /healthz check per cluster server, GCP's too");
+      assert.deepEqual(
+        ["ew1-gcp-0", "ew1-gcp-1", "ew1-gcp-2"].map((s) => [before.get(`multi-region-dns-hc-server-${s}`)?.ipAddress, before.get(`multi-region-dns-hc-server-${s}`)?.port]),
+        ["ew1-gcp-0", "ew1-gcp-1", "ew1-gcp-2"].map((s) => [external("ew1-gcp", s), 8222]),
+      );
+      assert.equal(ofType(first, "aws:route53/healthCheck:HealthCheck").length, 9 + 3, "and a calculated one per latency region");
+      // the GCP servers' monitoring port: Route53's published checker ranges only
+      const gcpMonitoring = ofType(first, "gcp:compute/firewall:Firewall").filter((r) => r.inputs.allows.some((a: any) => a.ports.includes("8222")));
+      assert.deepEqual(gcpMonitoring.map((r) => [r.name, r.inputs.sourceRanges]), [["multi-region-ew1-gcp-fw-dns-healthcheck", MOCK_ROUTE53_CHECKERS.cidrBlocks]]);
       assert.deepEqual(ofType(first, "gcp:dns/recordSet:RecordSet"), [], "one zone, one provider: Cloud DNS gets nothing");
       assert.equal(await resolve(first.outputs.dnsUrl!), "nats://nats.example.com:4222");
       assert.deepEqual(await resolve(first.outputs.dnsClusterUrls!), {
@@ -168,12 +183,11 @@ describe("multi-region stack", function () {
         euw1: "nats://euw1.nats.example.com:4222",
         "ew1-gcp": "nats://ew1-gcp.nats.example.com:4222",
       });
-      // growth: the new region answers too; existing servers' checks stay as they were
+      // growth: the new region answers too; existing servers' checks and records stay as they were
       const grownRecords = records(grown);
       assert.deepEqual(grownRecords["multi-region-dns-ap-southeast-2"], ["nats.example.com", "ap-southeast-2", "ap-southeast-2", ips("apse2", 2, eip)]);
       assert.deepEqual(grownRecords["multi-region-dns-us-east-1"]![3], ips("use1", 4, eip));
-      const checks = (m: CloudMocks) => new Map(ofType(m, "aws:route53/healthCheck:HealthCheck").filter((c) => c.inputs.type === "HTTP").map((c) => [c.name, c.inputs]));
-      const before = checks(first);
+      assert.deepEqual(grownRecords["multi-region-dns-eu-west-3"], records(first)["multi-region-dns-eu-west-3"]);
       const after = checks(grown);
       for (const [name, inputs] of before) assert.deepEqual(after.get(name), inputs, `${name} changed`);
       assert.equal(after.size, before.size + 3);
@@ -194,5 +208,18 @@ describe("multi-region stack", function () {
       assert.doesNotMatch(gcpMd(first), /apse2/);
       assert.match(gcpMd(grown), /apse2/);
     });
+  });
+
+  it("evolution step 4: nats.acme.example.com sends European clients to the GCP cluster in europe-west1", async () => {
+    const m = await run(stackConfig(SUPERCLUSTER_STEP)["natsfleet:topology"], SUPERCLUSTER_STEP);
+    const latency = Object.fromEntries(
+      ofType(m, "aws:route53/record:Record")
+        .filter((r) => r.inputs.latencyRoutingPolicies)
+        .map((r) => [r.inputs.setIdentifier, [...r.inputs.records].sort()]),
+    );
+    const ips = (g: string, kind: "eip" | "external") => [0, 1, 2].map((i) => mockPublicIp(`acme-${g}-${g}-${i}-${kind}`)).sort();
+    assert.deepEqual(latency, { "us-east-1": ips("core", "eip"), "eu-west-3": ips("eu", "external"), "ap-southeast-1": ips("ap", "eip") });
+    assert.equal(await resolve(m.outputs.dnsUrl!), "nats://nats.acme.example.com:4222");
+    assert.deepEqual(await packViolations(asPolicyResources(m.registered, "evolution-4-supercluster")), {});
   });
 });

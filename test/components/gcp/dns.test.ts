@@ -2,13 +2,17 @@
  * Closest-cluster DNS on Cloud DNS under mocks: the client name's geolocation policy (one geo
  * item per region with that region's servers), plain by default and health-checked when the
  * probe ranges are given (then a global /healthz check and a monitoring rule for those ranges
- * only); one A record per cluster; the zone lookup; the outputs; nothing without `dns`.
+ * only); one A record per cluster; the zone lookup; the outputs; nothing without `dns`. With
+ * AWS clusters too: they answer in the nearest GCP region's geo item (or the one
+ * natsfleet:gcp.geoRegions names), health-checked with the GCP servers when the probe ranges
+ * are given, through a security group rule for those ranges only.
  */
 import { strict as assert } from "assert";
 import { SuperCluster } from "../../../components/supercluster";
 import { GcpTarget } from "../../../components/gcp";
 import { AwsTarget } from "../../../components/aws";
 import { findManagedZone } from "../../../components/gcp/dns";
+import { NEAREST_GCP_REGION } from "../../../components/common/cloud-regions";
 import { asPolicyResources, packViolations } from "../../policies/harness";
 import { CloudMocks, installCloudMocks, MOCK_MANAGED_ZONES, mockPublicIp, named, ofType, providerName, resolve, settle } from "../common/cloud-mocks";
 
@@ -17,6 +21,7 @@ const PROBES = ["198.51.100.0/25", "203.0.113.128/25"];
 const RECORD = "gcp:dns/recordSet:RecordSet";
 const FIREWALL = "gcp:compute/firewall:Firewall";
 const CHECK = "gcp:compute/healthCheck:HealthCheck";
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 
 /** Two clusters in europe-west1, one in us-central1, a leaf node (never in DNS). */
 const topology = (dns: Record<string, unknown> | null = { zone: "example.com", name: "nats.example.com", ttl: 30 }) => ({
@@ -103,7 +108,7 @@ describe("gcp dns: Cloud DNS geolocation", function () {
   });
 });
 
-describe("gcp dns: health-checked geolocation, options, no dns, mixed clouds", function () {
+describe("gcp dns: health-checked geolocation, options, no dns", function () {
   this.timeout(60000);
 
   it("health-checks the geo items' servers when the probe ranges are given, opening monitoring to them only", async () => {
@@ -141,34 +146,6 @@ describe("gcp dns: health-checked geolocation, options, no dns, mixed clouds", f
     assert.equal(sc.dnsUrl, undefined);
   });
 
-  it("with natsfleet:dnsProvider gcp: Cloud DNS holds the zone and names the AWS cluster; Route53 gets nothing", async () => {
-    const m = await installCloudMocks("gcp-dns-mixed", { "natsfleet:dnsProvider": "gcp" });
-    const topo = {
-      name: "x",
-      clusters: [
-        { name: "use1", target: "aws", region: "us-east-1", servers: 2 },
-        { name: "ew1", target: "gcp", region: "europe-west1", servers: 2 },
-      ],
-      gateways: "full-mesh",
-      tls: { enabled: true, listeners: ["gateway"] },
-      dns: { zone: "example.com", name: "nats.example.com" },
-    };
-    const sc = new SuperCluster("x", { topology: topo, targets: { aws: new AwsTarget(), gcp: new GcpTarget() } });
-    await resolve(sc.clientUrls);
-    await settle(m.registered);
-    assert.deepEqual(sorted(ofType(m, RECORD).map((r) => r.name)), ["x-dns-client", "x-dns-cluster-ew1", "x-dns-cluster-use1"]);
-    assert.deepEqual(sorted(named(m, "x-dns-cluster-use1").inputs.rrdatas), ["use1-0", "use1-1"].map((s) => mockPublicIp(`x-use1-${s}-eip`)).sort());
-    assert.deepEqual(
-      named(m, "x-dns-client").inputs.routingPolicy.geos.map((g: any) => [g.location, sorted(g.rrdatas)]),
-      [["europe-west1", ["ew1-0", "ew1-1"].map((s) => mockPublicIp(`x-ew1-${s}-external`)).sort()]],
-      "the client name answers with GCP only",
-    );
-    assert.equal(named(m, "x-dns-client").inputs.ttl, 60, "default TTL");
-    assert.deepEqual(m.registered.filter((r) => r.type.startsWith("aws:route53")).map((r) => r.name), []);
-    assert.equal(m.calls.filter((c) => c.token.startsWith("aws:route53") || c.token.includes("PrefixList")).length, 0);
-    assert.deepEqual(await resolve(sc.dnsClusterUrls!), { ew1: "nats://ew1.nats.example.com:4222", use1: "nats://use1.nats.example.com:4222" });
-  });
-
   it("finds exactly one public managed zone for the domain, or says what it found", () => {
     assert.equal(findManagedZone(MOCK_MANAGED_ZONES, "example.com"), "example-com");
     assert.throws(() => findManagedZone(MOCK_MANAGED_ZONES, "example.org"), /dns\.zone example\.org: expected one public Cloud DNS managed zone for example\.org\. in the project, found none; set natsfleet:gcp\.managedZone/);
@@ -184,5 +161,109 @@ describe("gcp dns: health-checked geolocation, options, no dns, mixed clouds", f
     await bad({ healthCheckCidrs: ["0.0.0.0/0"] }, /natsfleet:gcp\.healthCheckCidrs\[0\]: 0\.0\.0\.0\/0 would make the port public/);
     await bad({ healthCheckRegions: ["us-central1", "europe-west1"] }, /natsfleet:gcp\.healthCheckRegions: expected three different regions/);
     await bad({ managedZone: "Example.com" }, /natsfleet:gcp\.managedZone: expected a managed zone name/);
+  });
+});
+
+/** AWS us-east-1, GCP europe-west1 and us-central1; Cloud DNS holds the zone (natsfleet:dnsProvider gcp). */
+const mixed = (awsRegion = "us-east-1", http?: number) => ({
+  name: "x",
+  clusters: [
+    { name: "use1", target: "aws", region: awsRegion, servers: 2, ...(http ? { ports: { http } } : {}) },
+    { name: "ew1", target: "gcp", region: "europe-west1", servers: 2 },
+    { name: "uc1", target: "gcp", region: "us-central1", servers: 1 },
+  ],
+  gateways: "full-mesh",
+  tls: { enabled: true, listeners: ["gateway"] },
+  dns: { zone: "example.com", name: "nats.example.com" },
+});
+const awsIps = Array.from({ length: 2 }, (_, i) => mockPublicIp(`x-use1-use1-${i}-eip`)).sort();
+const gcpIps = (c: string, n: number) => Array.from({ length: n }, (_, i) => mockPublicIp(`x-${c}-${c}-${i}-external`)).sort();
+
+async function deployMixed(stack: string, gcpOptions: Record<string, unknown> = {}, topo: unknown = mixed()): Promise<CloudMocks & { sc: SuperCluster }> {
+  const m = await installCloudMocks(stack, { "natsfleet:dnsProvider": "gcp", "natsfleet:gcp": JSON.stringify(gcpOptions) });
+  const sc = new SuperCluster("x", { topology: topo, targets: { aws: new AwsTarget({ allowedCidrs: [ALLOWED] }), gcp: new GcpTarget({ allowedCidrs: [ALLOWED] }) } });
+  await resolve(sc.clientUrls);
+  await settle(m.registered);
+  return { ...m, sc };
+}
+
+/** The client name's geo items as [location, sorted IPs, health-checked?]. */
+const mixedGeos = (m: CloudMocks): Array<[string, string[], boolean]> =>
+  named(m, "x-dns-client").inputs.routingPolicy.geos.map((g: any) => [g.location, sorted(g.rrdatas ?? g.healthCheckedTargets.externalEndpoints), g.healthCheckedTargets !== undefined]);
+const monitoringRules = (m: CloudMocks) => [
+  ...ofType(m, FIREWALL).filter((r) => r.inputs.allows.some((a: any) => a.ports.includes("8222"))),
+  ...ofType(m, INGRESS).filter((r) => r.inputs.fromPort === 8222),
+];
+
+describe("gcp dns: AWS clusters answer for the client name too", function () {
+  this.timeout(60000);
+
+  it("puts us-east-1's servers in the geo item of the nearest GCP region, us-east4; Route53 gets nothing", async () => {
+    const m = await deployMixed("gcp-dns-mixed");
+    assert.equal(NEAREST_GCP_REGION["us-east-1"], "us-east4");
+    assert.deepEqual(mixedGeos(m), [
+      ["europe-west1", gcpIps("ew1", 2), false],
+      ["us-central1", gcpIps("uc1", 1), false],
+      ["us-east4", awsIps, false],
+    ]);
+    assert.equal(named(m, "x-dns-client").inputs.ttl, 60, "default TTL");
+    assert.deepEqual(sorted(named(m, "x-dns-cluster-use1").inputs.rrdatas), awsIps);
+    assert.deepEqual(m.registered.filter((r) => r.type.startsWith("aws:route53")).map((r) => r.name), []);
+    assert.equal(m.calls.filter((c) => c.token.startsWith("aws:route53") || c.token.includes("PrefixList") || c.token.includes("getIpRanges")).length, 0);
+    assert.deepEqual(monitoringRules(m).map((r) => r.name), [], "no probe ranges: plain geolocation, monitoring stays closed on both clouds");
+    assert.equal(await resolve(m.sc.dnsUrl!), "nats://nats.example.com:4222");
+    assert.deepEqual(await resolve(m.sc.dnsClusterUrls!), { use1: "nats://use1.nats.example.com:4222", ew1: "nats://ew1.nats.example.com:4222", uc1: "nats://uc1.nats.example.com:4222" });
+    assert.deepEqual(await packViolations(asPolicyResources(m.registered, "gcp-dns-mixed")), {});
+  });
+
+  it("with probe ranges: health-checks the AWS servers too, their security groups open monitoring to those ranges only", async () => {
+    const m = await deployMixed("gcp-dns-mixed-hc", { healthCheckCidrs: PROBES });
+    assert.deepEqual(mixedGeos(m), [
+      ["europe-west1", gcpIps("ew1", 2), true],
+      ["us-central1", gcpIps("uc1", 1), true],
+      ["us-east4", awsIps, true],
+    ]);
+    assert.equal(named(m, "x-dns-client").inputs.routingPolicy.healthCheck, "x-dns-healthcheck-id");
+    assert.equal(named(m, "x-dns-healthcheck").inputs.httpHealthCheck.port, 8222);
+    const aws = ofType(m, INGRESS).filter((r) => r.inputs.fromPort === 8222);
+    assert.deepEqual(
+      aws.map((r) => [r.name, r.inputs.securityGroupId, r.inputs.toPort, r.inputs.cidrIpv4, r.inputs.prefixListId, r.inputs.description, providerName(r.provider)]).sort(),
+      [
+        ["x-use1-fw-healthcheck-8222-198-51-100-0-25", "x-use1-sg-id", 8222, PROBES[0], undefined, "Cloud DNS health checks of /healthz", "x-aws-us-east-1"],
+        ["x-use1-fw-healthcheck-8222-203-0-113-128-25", "x-use1-sg-id", 8222, PROBES[1], undefined, "Cloud DNS health checks of /healthz", "x-aws-us-east-1"],
+      ],
+    );
+    assert.deepEqual(
+      ofType(m, FIREWALL).filter((r) => r.inputs.allows.some((a: any) => a.ports.includes("8222"))).map((r) => [r.name, r.inputs.sourceRanges]).sort(),
+      [
+        ["x-ew1-fw-dns-healthcheck", PROBES],
+        ["x-uc1-fw-dns-healthcheck", PROBES],
+      ],
+    );
+    assert.deepEqual(await packViolations(asPolicyResources(m.registered, "gcp-dns-mixed-hc")), {});
+  });
+
+  it("follows natsfleet:gcp.geoRegions: the AWS cluster joins us-central1's item", async () => {
+    const m = await deployMixed("gcp-dns-mixed-geo", { geoRegions: { "us-east-1": "us-central1" } });
+    assert.deepEqual(mixedGeos(m), [
+      ["europe-west1", gcpIps("ew1", 2), false],
+      ["us-central1", sorted([...gcpIps("uc1", 1), ...awsIps]), false],
+    ]);
+  });
+
+  it("rejects an AWS region with no geo location on file, or servers on another monitoring port, before anything registers", async () => {
+    const m = await installCloudMocks("gcp-dns-mixed-bad", { "natsfleet:dnsProvider": "gcp" });
+    assert.equal(NEAREST_GCP_REGION["eusc-de-east-1"], undefined);
+    const build = (topo: unknown, gcp: GcpTarget) => () => new SuperCluster("x", { topology: topo, targets: { aws: new AwsTarget(), gcp } });
+    assert.throws(
+      build(mixed("eusc-de-east-1"), new GcpTarget()),
+      (e: unknown) =>
+        e instanceof Error &&
+        e.message ===
+          'dns: clusters[0].region: AWS region eusc-de-east-1 of cluster use1 has no nearest GCP region on file; Cloud DNS geolocation items need one: set natsfleet:gcp.geoRegions to { "eusc-de-east-1": "<gcp region, e.g. europe-west1>" }',
+    );
+    assert.throws(build(mixed("us-east-1", 8223), new GcpTarget({ healthCheckCidrs: PROBES })), /gcp dns: the health check of nats\.example\.com reads one port, but the servers use monitoring ports 8222, 8223/);
+    assert.throws(build(mixed(), new GcpTarget({ geoRegions: { "us-east-1": "us-east-1" } })), /natsfleet:gcp\.geoRegions\.us-east-1: expected a GCP region like europe-west1, got "us-east-1"/);
+    assert.deepEqual(m.registered, []);
   });
 });

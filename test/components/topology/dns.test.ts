@@ -109,11 +109,11 @@ describe("topology dns: plan", () => {
     assert.equal(dnsPlan(validateTopology(d)), undefined);
   });
 
-  it("gives the zone to the first cloud cluster's target: it answers with its clusters and names the others", () => {
+  it("gives the zone to the first cloud cluster's target; every aws/gcp cluster answers, its own and the other cloud's", () => {
     const plan = dnsPlan(validateTopology(base()))!;
     assert.equal(plan.home, "aws");
-    assert.deepEqual(plan.routed.map((c) => c.name), ["use1"]);
-    assert.deepEqual(plan.named.map((c) => c.name), ["ew1"], "the local cluster has no public address to name");
+    assert.deepEqual(plan.own.map((c) => c.name), ["use1"]);
+    assert.deepEqual(plan.foreign.map((c) => c.name), ["ew1"], "the local cluster has no public address to name");
     assert.equal(plan.clientPort, 4222);
     assert.deepEqual(plan.clusterPorts, { use1: 4222, ew1: 4222 });
   });
@@ -121,7 +121,7 @@ describe("topology dns: plan", () => {
   it("follows natsfleet:dnsProvider", () => {
     const plan = dnsPlan(validateTopology(base()), "gcp")!;
     assert.equal(plan.home, "gcp");
-    assert.deepEqual([plan.routed.map((c) => c.name), plan.named.map((c) => c.name)], [["ew1"], ["use1"]]);
+    assert.deepEqual([plan.own.map((c) => c.name), plan.foreign.map((c) => c.name)], [["ew1"], ["use1"]]);
   });
 
   it("rejects a provider that is not a DNS target or runs no cluster", () => {
@@ -134,17 +134,23 @@ describe("topology dns: plan", () => {
   it("needs one client port behind the client name and behind each cluster's name", () => {
     const d = base();
     d.clusters.splice(1, 0, { name: "use2", target: "aws", region: "us-east-2", servers: 1, ports: { client: 4333 } });
-    assert.deepEqual(planProblems(validateTopology(d)), ["dns.name: clusters use1 (4222), use2 (4333) answer for nats.example.com with different client ports; one name carries one port"]);
-    // the other cloud's cluster is only named: its own port is fine
-    assert.equal(dnsPlan(validateTopology(d), "gcp")!.clusterPorts.use2, 4333);
+    assert.deepEqual(planProblems(validateTopology(d)), ["dns.name: clusters use1 (4222), use2 (4333), ew1 (4222) answer for nats.example.com with different client ports; one name carries one port"]);
+    // the other cloud's clusters answer for the client name too, whichever cloud holds the zone
+    assert.deepEqual(planProblems(validateTopology(d), "gcp"), planProblems(validateTopology(d)));
+    // a local cluster has no DNS name: its port is its own business
+    const local = base();
+    local.clusters[2].ports = { client: 5222 };
+    assert.equal(dnsPlan(validateTopology(local))!.clientPort, 4222);
     const mixed = base();
     mixed.clusters[1].servers = [{ ports: { client: 4222 } }, { ports: { client: 4223 } }];
     assert.deepEqual(planProblems(validateTopology(mixed)), ["clusters[1].ports: servers use client ports 4222, 4223; ew1.nats.example.com is one name, so its servers need one client port"]);
   });
 
-  it("needs a monitoring port on every routed server, for the health checks", () => {
+  it("needs a monitoring port on every aws/gcp server, on either cloud, for the health checks", () => {
     const t = validateTopology(base());
-    const noHttp: Topology = { ...t, clusters: t.clusters.map((c, i) => (i === 0 ? { ...c, servers: c.servers.map((s, j) => (j === 1 ? { ...s, ports: { ...s.ports, http: 0 } } : s)) } : c)) };
-    assert.deepEqual(planProblems(noHttp), ["clusters[0]: server use1-1 has no monitoring port; nats.example.com's health checks read /healthz on it"]);
+    const noHttp = (cluster: number): Topology => ({ ...t, clusters: t.clusters.map((c, i) => (i === cluster ? { ...c, servers: c.servers.map((s, j) => (j === 1 ? { ...s, ports: { ...s.ports, http: 0 } } : s)) } : c)) });
+    assert.deepEqual(planProblems(noHttp(0)), ["clusters[0]: server use1-1 has no monitoring port; nats.example.com's health checks read /healthz on it"]);
+    assert.deepEqual(planProblems(noHttp(1)), ["clusters[1]: server ew1-1 has no monitoring port; nats.example.com's health checks read /healthz on it"], "Route53 checks the GCP servers too");
+    assert.deepEqual(planProblems(noHttp(2)), [], "the local cluster is not in DNS");
   });
 });
