@@ -9,6 +9,8 @@ import { Parser, Op, ParseError, ParserSink } from "../protocol/parser";
 import { Outbound } from "../outbound";
 import { InMsg, Deliverer, DeliverySub, Kind } from "../message";
 import { RemoteInterest, Mode } from "./interest";
+import { Pinger } from "../peer/pinger";
+import { endSocket } from "../peer/socket";
 import type { SubView } from "../monitor/sources";
 
 const GATEWAY_OPS = [
@@ -93,7 +95,6 @@ export class GatewayConn implements ParserSink, Deliverer {
   registered = false;
   readonly start = Date.now();
   lastActivity = Date.now();
-  rtt = 0;
   inMsgs = 0;
   outMsgs = 0;
   inBytes = 0;
@@ -115,10 +116,9 @@ export class GatewayConn implements ParserSink, Deliverer {
 
   private readonly msg = new InMsg();
   private queues: Set<string> | null = null;
-  private pingTimer: NodeJS.Timeout | null = null;
   private authTimer: NodeJS.Timeout | null = null;
-  private pingsOut = 0;
-  private pingSentAt = 0;
+  /** Gateways ping regardless of traffic (every min(ping_interval, 15s)); the first one soon, for RTT. */
+  private readonly pinger: Pinger;
   private lastAccBuf: Buffer = Buffer.alloc(0);
   private lastAcc = "";
 
@@ -136,6 +136,26 @@ export class GatewayConn implements ParserSink, Deliverer {
     this.name = name;
     this.parser = new Parser(this, GATEWAY_OPS, Math.max(link.maxControlLine, 4096));
     this.remote = new RemoteInterest((acc, subj, queue, added) => link.remoteInterestChanged(acc, subj, queue, added));
+    const self = this;
+    this.pinger = new Pinger(
+      {
+        get closed() {
+          return self.closed;
+        },
+        sendPing: () => this.sendProto("PING\r\n"),
+        stale: () => {
+          this.link.log("debug", this, `Stale gateway connection - closing`);
+          this.sendErr("Stale Connection");
+          this.close("Stale Connection");
+        },
+      },
+      { firstDelay: () => Math.min(1000, link.pingIntervalMs), interval: () => link.pingIntervalMs, max: () => link.pingMax },
+    );
+  }
+
+  /** Round-trip time of the last PING, in ms. */
+  get rtt(): number {
+    return this.pinger.rtt;
   }
 
   /** Start reading; an inbound connection first gets `infoLine` and must CONNECT within `authMs`. */
@@ -183,11 +203,7 @@ export class GatewayConn implements ParserSink, Deliverer {
         this.markDirty();
         return true;
       case Op.PONG:
-        this.pingsOut = 0;
-        if (this.pingSentAt) {
-          this.rtt = Date.now() - this.pingSentAt;
-          this.pingSentAt = 0;
-        }
+        this.pinger.pong();
         return true;
       case Op.OK:
         return true;
@@ -475,27 +491,8 @@ export class GatewayConn implements ParserSink, Deliverer {
 
   // ---- liveness --------------------------------------------------------------------------------
 
-  /** Gateways ping regardless of traffic (every min(ping_interval, 15s)); the first one soon, for RTT. */
   startPings(): void {
-    if (this.pingTimer || this.closed) return;
-    this.pingTimer = setTimeout(() => this.ping(), Math.min(1000, this.link.pingIntervalMs));
-    this.pingTimer.unref();
-  }
-
-  private ping(): void {
-    this.pingTimer = null;
-    if (this.closed) return;
-    if (this.pingsOut + 1 > this.link.pingMax) {
-      this.link.log("debug", this, `Stale gateway connection - closing`);
-      this.sendErr("Stale Connection");
-      this.close("Stale Connection");
-      return;
-    }
-    this.pingsOut++;
-    this.pingSentAt = Date.now();
-    this.sendProto("PING\r\n");
-    this.pingTimer = setTimeout(() => this.ping(), this.link.pingIntervalMs);
-    this.pingTimer.unref();
+    this.pinger.start();
   }
 
   private authTimeout(): void {
@@ -517,16 +514,12 @@ export class GatewayConn implements ParserSink, Deliverer {
     this.closed = true;
     this.closeReason = reason;
     this.parser.stop();
-    for (const t of [this.pingTimer, this.authTimer]) if (t) clearTimeout(t);
-    this.pingTimer = this.authTimer = null;
+    this.pinger.stop();
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
     const pending = this.out.take();
     this.out.clear();
-    if (pending && !this.sock.destroyed) {
-      this.sock.end(pending);
-      setTimeout(() => this.sock.destroy(), 1000).unref();
-    } else {
-      this.sock.destroy();
-    }
+    endSocket(this.sock, pending);
     this.link.onClose(this);
   }
 

@@ -15,6 +15,8 @@ import type { Client } from "../client";
 import { Account, GLOBAL_ACCOUNT } from "../account";
 import { RouteInfo, RouteConnect, parseRouteInfo, parseRouteConnect } from "./info";
 import type { RouteURL } from "./url";
+import { Pinger, PingTarget } from "../peer/pinger";
+import { endSocket, WriteDeadline } from "../peer/socket";
 
 const ROUTE_OPS = [
   Op.CONNECT, Op.INFO, Op.PING, Op.PONG, Op.OK, Op.ERR,
@@ -108,7 +110,6 @@ export class RouteConn implements ParserSink, Deliverer {
   readonly opts: { name?: string } = {};
   readonly start = Date.now();
   lastActivity = Date.now();
-  rtt = 0;
   inMsgs = 0;
   outMsgs = 0;
   inBytes = 0;
@@ -153,11 +154,10 @@ export class RouteConn implements ParserSink, Deliverer {
   private msgQueueTo = 0;
   private lastAccBuf: Buffer = Buffer.alloc(0);
   private lastAcc: Account | null = null;
-  private pingsOut = 0;
-  private pingSentAt = 0;
-  private pingTimer: NodeJS.Timeout | null = null;
   private authTimer: NodeJS.Timeout | null = null;
-  private writeDeadlineTimer: NodeJS.Timeout | null = null;
+  private readonly pinger: Pinger;
+  /** A peer that stops reading for write_deadline is cut off, as nats-server does. */
+  private readonly writeDeadline: WriteDeadline;
 
   constructor(
     readonly manager: RouteManager,
@@ -174,6 +174,39 @@ export class RouteConn implements ParserSink, Deliverer {
     this.parser = new Parser(this, ROUTE_OPS, mcl);
     // RMSG lists every queue group the sender picked us for; nats-server sets no limit.
     this.parser.maxArgs = MAX_ROUTE_ARGS;
+    const opts = () => manager.server.opts;
+    // the first PING comes soon so /routez has an RTT; fractional ms: a LAN route's RTT is well below 1 ms
+    this.pinger = new Pinger(
+      this.pingTarget(),
+      { firstDelay: () => Math.min(opts().pingInterval, 1000), interval: () => opts().pingInterval, max: () => opts().pingMax },
+      () => performance.now(),
+    );
+    this.writeDeadline = new WriteDeadline(sock, () => opts().writeDeadline, () => {
+      if (this.closed) return;
+      this.server.stats.slowConsumers++;
+      this.server.log.info(`${this.describe()} - Slow Consumer Detected: WriteDeadline of ${opts().writeDeadline}ms exceeded`);
+      this.close("Slow Consumer (Write Deadline)", true);
+    });
+  }
+
+  private pingTarget(): PingTarget {
+    const self = this;
+    return {
+      get closed() {
+        return self.closed;
+      },
+      sendPing: () => this.sendProto("PING\r\n"),
+      stale: () => {
+        this.server.log.debug(`${this.describe()} - Stale Route Connection - Closing`);
+        this.sendErr("Stale Connection");
+        this.close("Stale Connection");
+      },
+    };
+  }
+
+  /** Round-trip time of the last PING, in ms (fractional). */
+  get rtt(): number {
+    return this.pinger.rtt;
   }
 
   get didSolicit(): boolean {
@@ -194,7 +227,7 @@ export class RouteConn implements ParserSink, Deliverer {
       const t = m.authTimeoutMs();
       if (t !== null) this.authTimer = setTimeout(() => this.authTimeout(), t);
     }
-    this.schedulePing(true);
+    this.pinger.start();
     this.sock.on("data", (b: Buffer) => this.onData(b));
     this.sock.on("error", () => this.close("Read Error"));
     this.sock.on("close", () => this.close("Client Closed"));
@@ -250,12 +283,7 @@ export class RouteConn implements ParserSink, Deliverer {
         this.markDirty();
         return true;
       case Op.PONG:
-        this.pingsOut = 0;
-        if (this.pingSentAt) {
-          // Fractional milliseconds: on a LAN a route's RTT is well below 1 ms.
-          this.rtt = performance.now() - this.pingSentAt;
-          this.pingSentAt = 0;
-        }
+        this.pinger.pong();
         return true;
       case Op.OK:
         return true;
@@ -631,27 +659,11 @@ export class RouteConn implements ParserSink, Deliverer {
     const b = this.out.take();
     if (!b || this.sock.destroyed) return;
     this.sock.write(b);
-    if (this.sock.writableLength > 0) this.armWriteDeadline();
-  }
-
-  /** A peer that stops reading for write_deadline is cut off, as nats-server does. */
-  private armWriteDeadline(): void {
-    if (this.writeDeadlineTimer || this.closed) return;
-    this.writeDeadlineTimer = setTimeout(() => {
-      this.writeDeadlineTimer = null;
-      if (this.closed || this.sock.writableLength === 0) return;
-      this.server.stats.slowConsumers++;
-      this.server.log.info(`${this.describe()} - Slow Consumer Detected: WriteDeadline of ${this.server.opts.writeDeadline}ms exceeded`);
-      this.close("Slow Consumer (Write Deadline)", true);
-    }, this.server.opts.writeDeadline);
-    this.writeDeadlineTimer.unref();
+    if (this.sock.writableLength > 0) this.writeDeadline.arm();
   }
 
   private onDrain(): void {
-    if (this.writeDeadlineTimer) {
-      clearTimeout(this.writeDeadlineTimer);
-      this.writeDeadlineTimer = null;
-    }
+    this.writeDeadline.clear();
     this.server.resumeStalled(this.asStallable());
   }
 
@@ -660,28 +672,6 @@ export class RouteConn implements ParserSink, Deliverer {
   }
 
   // ---- liveness -------------------------------------------------------------------------------
-
-  private schedulePing(first: boolean): void {
-    const interval = this.server.opts.pingInterval;
-    // The first PING comes soon so /routez has an RTT.
-    const d = first ? Math.min(interval, 1000) : interval;
-    this.pingTimer = setTimeout(() => this.pingTimerFired(), d);
-    this.pingTimer.unref();
-  }
-
-  private pingTimerFired(): void {
-    if (this.closed) return;
-    if (this.pingsOut + 1 > this.server.opts.pingMax) {
-      this.server.log.debug(`${this.describe()} - Stale Route Connection - Closing`);
-      this.sendErr("Stale Connection");
-      this.close("Stale Connection");
-      return;
-    }
-    this.pingsOut++;
-    this.pingSentAt = performance.now();
-    this.sendProto("PING\r\n");
-    this.schedulePing(false);
-  }
 
   private authTimeout(): void {
     this.authTimer = null;
@@ -709,16 +699,13 @@ export class RouteConn implements ParserSink, Deliverer {
     this.closed = true;
     this.closeReason = reason;
     this.parser.stop();
-    for (const t of [this.pingTimer, this.authTimer, this.writeDeadlineTimer]) if (t) clearTimeout(t);
-    this.pingTimer = this.authTimer = this.writeDeadlineTimer = null;
+    this.pinger.stop();
+    this.writeDeadline.clear();
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
     const pending = drop ? null : this.out.take();
     this.out.clear();
-    if (pending && !this.sock.destroyed) {
-      this.sock.end(pending);
-      setTimeout(() => this.sock.destroy(), 1000).unref();
-    } else {
-      this.sock.destroy();
-    }
+    endSocket(this.sock, pending);
     for (const sub of this.subs.values()) this.server.removeSub(sub.account, sub);
     this.subs.clear();
     this.server.resumeStalled(this.asStallable());
