@@ -191,9 +191,9 @@ export interface LocalPortsDeclaration {
 }
 
 /**
- * Closest-cluster DNS: one name clients use, answered per target with the nearest healthy
- * cluster (Route53 latency records on AWS, a Cloud DNS geolocation policy on GCP), plus one
- * name per cluster (`<cluster>.<name>`). Absent: nothing DNS-related is created.
+ * Closest-cluster DNS: one name clients use, answered with the nearest healthy cluster of any
+ * cloud by the cloud holding the zone (Route53 latency records, or a Cloud DNS geolocation
+ * policy), plus one name per cluster (`<cluster>.<name>`). Absent: nothing DNS-related is created.
  */
 export interface DnsDeclaration {
   /** The DNS zone the records go in, e.g. `example.com` (a Route53 hosted zone / Cloud DNS managed zone for that domain). */
