@@ -45,7 +45,7 @@ export const STEPS: Step[] = [
     stack: "evolution-4-supercluster",
     title: "A three-region, multi-cloud super-cluster",
     story:
-      "When regions must serve each other as peers (queue groups spanning regions, no single hub to lose), the leaf clusters become clusters of a super-cluster joined by a full mesh of gateways, with TLS and credentials. The `dns` block gives applications one name, `nats.acme.example.com`, answered with the closest healthy cluster (Route53 latency records and health checks; Cloud DNS geolocation on GCP), plus one name per cluster. The servers keep their names, so the plan restarts them in place instead of replacing them.",
+      "When regions must serve each other as peers (queue groups spanning regions, no single hub to lose), the leaf clusters become clusters of a super-cluster joined by a full mesh of gateways, with TLS and credentials. The `dns` block gives applications one name, `nats.acme.example.com`, answered with the closest healthy cluster: the zone is on Route53 (the first cloud cluster's), with one latency record per region and health checks on every server's `/healthz`; the GCP cluster answers in the nearest AWS region (europe-west1 in eu-west-3), checked through a GCP firewall rule open to Route53's checkers only. Each cluster also gets its own name. The servers keep their names, so the plan restarts them in place instead of replacing them.",
   },
   {
     stack: "evolution-5-hosted",
