@@ -12,7 +12,8 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { connect, NatsConnection, StringCodec } from "nats";
+import * as jwt from "@nats-io/jwt";
+import { connect, credsAuthenticator, NatsConnection, StringCodec } from "nats";
 import { SERVER_KINDS, ServerKind, ServerProcess, natsServerBinary, natsfleetEntry, spawnServer, stopAllServers } from "../helpers/servers";
 import { freePort, freePorts, sleep } from "../helpers/ports";
 import { getJson } from "../helpers/http";
@@ -221,6 +222,48 @@ mappings { "src.x": "dst.x", "other": "src.y" }`,
       await publishAll(nc, ["cs", "cs", "both", "both", "both", "both"]);
       assert.deepStrictEqual(got.slice(0, 2), ["cs", "cs"]);
       assert.ok(got.slice(2).every((x) => x === "both" || x === "both.any"), got.join(","));
+    });
+
+    it("a request through a service import is mapped by the exporting account's mappings", async () => {
+      s = await spawnServer(kind as ServerKind, [], {
+        config: `accounts {
+  A: { users: [ {user: a, password: a} ], exports: [ {service: "svc.*"} ], mappings: { "svc.v1": "svc.v2" } }
+  B: { users: [ {user: b, password: b} ], imports: [ {service: {account: A, subject: "svc.v1"}, to: "echo"} ] }
+}`,
+      });
+      const a = await client(s.port, { user: "a", pass: "a" });
+      a.subscribe("svc.*", { callback: (_e, m) => m.respond(sc.encode(`A got ${m.subject}`)) });
+      await a.flush();
+      const b = await client(s.port, { user: "b", pass: "b" });
+      const r = await b.request("echo", sc.encode("x"), { timeout: 2000 });
+      assert.strictEqual(sc.decode(r.data), "A got svc.v2");
+    });
+
+    it("operator mode: an account JWT's mappings apply (a weight left out means 100%)", async () => {
+      const op = jwt.createOperator();
+      const sys = jwt.createAccount();
+      const app = jwt.createAccount();
+      const limits = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+      const mappings = { "j.*": [{ subject: "jwt.$1" }], "k": [{ subject: "k.half", weight: 50 }] };
+      const sysJwt = await jwt.encodeAccount("SYS", sys, {}, { signer: op });
+      const appJwt = await jwt.encodeAccount("APP", app, { limits, mappings } as Parameters<typeof jwt.encodeAccount>[2], { signer: op });
+      const config = [
+        `operator: ${await jwt.encodeOperator("OP", op, { system_account: sys.getPublicKey() })}`,
+        `system_account: ${sys.getPublicKey()}`,
+        "resolver: MEMORY",
+        `resolver_preload: { ${sys.getPublicKey()}: ${sysJwt}, ${app.getPublicKey()}: ${appJwt} }`,
+      ].join("\n");
+      s = await spawnServer(kind as ServerKind, [], { config });
+      const u = jwt.createUser();
+      const creds = jwt.fmtCreds(await jwt.encodeUser("u", u, app), u);
+      const nc = await client(s.port, { authenticator: credsAuthenticator(creds) });
+      const got = received(nc, ">");
+      const n = 400;
+      await publishAll(nc, ["j.1", ...Array.from({ length: n }, () => "k")]);
+      assert.strictEqual(got[0], "jwt.1");
+      const k = got.slice(1);
+      assert.strictEqual(count(k, "k") + count(k, "k.half"), n);
+      assertShare("k.half (50%)", count(k, "k.half"), n, 0.5);
     });
 
     it("/accountz lists each mapping's destinations with cumulative weights, the unmapped rest included", async () => {
