@@ -12,6 +12,8 @@ import type { Account } from "./account";
 import { upgradeClient } from "./tls/client";
 import { ClientPermissions, pubViolation, subViolation, isReservedReply, replyViolation } from "./permissions";
 import { clientGone } from "./auth/session";
+import { Pinger, PingTarget } from "./peer/pinger";
+import { endSocket, WriteDeadline } from "./peer/socket";
 import { MappedSubject, Remapper } from "./accounts/mapping";
 
 const CLIENT_OPS = [Op.CONNECT, Op.PUB, Op.HPUB, Op.SUB, Op.UNSUB, Op.PING, Op.PONG, Op.OK, Op.ERR, Op.INFO];
@@ -122,7 +124,6 @@ export class Client implements ParserSink, Deliverer {
   stopTime?: number;
   readonly start = Date.now();
   lastActivity = Date.now();
-  rtt = 0;
   inMsgs = 0;
   outMsgs = 0;
   inBytes = 0;
@@ -135,12 +136,31 @@ export class Client implements ParserSink, Deliverer {
   private readonly msg = new InMsg();
   /** The mapped copy of published messages, once the account has mappings. */
   private remapper: Remapper | null = null;
-  private pingsOut = 0;
-  private pingTimer: NodeJS.Timeout | null = null;
-  private pingSentAt = 0;
+  /**
+   * nats-server's client pings: the first within 2 s (jittered, so a reconnect storm does not
+   * ping in step), then every ping_interval, skipped while the client is active once its RTT
+   * is known.
+   */
+  private readonly pinger: Pinger = new Pinger(this.pingTarget(), {
+    firstDelay: () => {
+      const d = Math.min(this.server.opts.pingInterval, 2000);
+      return d + Math.floor(Math.random() * (d / 5));
+    },
+    interval: () => this.server.opts.pingInterval,
+    max: () => this.server.opts.pingMax,
+    skip: (): boolean => {
+      const now = Date.now();
+      const interval = this.server.opts.pingInterval;
+      return this.pinger.rtt !== 0 && (now - this.lastActivity < interval || now - this.lastPingIn < interval);
+    },
+  });
+  private readonly writeDeadline = new WriteDeadline(
+    () => this.sock.writableLength,
+    () => this.server.opts.writeDeadline,
+    () => this.slowConsumer("Slow Consumer (Write Deadline)"),
+  );
   private lastPingIn = 0;
   private authTimer: NodeJS.Timeout | null = null;
-  private writeDeadlineTimer: NodeJS.Timeout | null = null;
   private firstPongSent = false;
   /** connect_urls changed before the client could take an async INFO. */
   infoPending = false;
@@ -190,7 +210,7 @@ export class Client implements ParserSink, Deliverer {
       const t = s.authTimeoutMs();
       this.authTimer = setTimeout(() => this.authTimeout(), t);
     }
-    this.schedulePing(true);
+    this.pinger.start();
     this.sock.on("data", (b: Buffer) => this.onData(b));
     this.sock.on("error", () => this.close("Read Error"));
     this.sock.on("close", () => this.close("Client Closed"));
@@ -233,11 +253,7 @@ export class Client implements ParserSink, Deliverer {
       case Op.PING:
         return this.processPing();
       case Op.PONG:
-        this.pingsOut = 0;
-        if (this.pingSentAt) {
-          this.rtt = Date.now() - this.pingSentAt;
-          this.pingSentAt = 0;
-        }
+        this.pinger.pong();
         return true;
       case Op.OK:
         return true;
@@ -632,7 +648,7 @@ export class Client implements ParserSink, Deliverer {
     if (!b || this.sock.destroyed) return;
     this.sock.write(b);
     if (this.sock.writableLength > 0) {
-      this.armWriteDeadline();
+      this.writeDeadline.arm();
       if (this.sock.writableLength > this.server.opts.maxPending) this.slowConsumer("Slow Consumer (Pending Bytes)");
     }
   }
@@ -642,19 +658,8 @@ export class Client implements ParserSink, Deliverer {
     return this.out.len + this.sock.writableLength;
   }
 
-  private armWriteDeadline(): void {
-    if (this.writeDeadlineTimer) return;
-    this.writeDeadlineTimer = setTimeout(() => {
-      this.writeDeadlineTimer = null;
-      if (this.sock.writableLength > 0) this.slowConsumer("Slow Consumer (Write Deadline)");
-    }, this.server.opts.writeDeadline);
-  }
-
   private onDrain(): void {
-    if (this.writeDeadlineTimer) {
-      clearTimeout(this.writeDeadlineTimer);
-      this.writeDeadlineTimer = null;
-    }
+    this.writeDeadline.clear();
     this.server.resumeStalled(this);
   }
 
@@ -668,35 +673,28 @@ export class Client implements ParserSink, Deliverer {
 
   // ---- liveness --------------------------------------------------------------------------------
 
-  private schedulePing(first: boolean): void {
-    const interval = this.server.opts.pingInterval;
-    let d = interval;
-    if (first && d > 2000) d = 2000;
-    if (first) d += Math.floor(Math.random() * (d / 5));
-    this.pingTimer = setTimeout(() => this.pingTimerFired(), d);
-    this.pingTimer.unref();
+  /** Round-trip time of the last PING, in ms. */
+  get rtt(): number {
+    return this.pinger.rtt;
   }
 
-  private pingTimerFired(): void {
-    if (this.closed) return;
-    const now = Date.now();
-    const interval = this.server.opts.pingInterval;
-    const needRtt = this.rtt === 0;
-    const active = now - this.lastActivity < interval || now - this.lastPingIn < interval;
-    if (!active || needRtt) {
-      if (this.pingsOut + 1 > this.server.opts.pingMax) {
+  private pingTarget(): PingTarget {
+    const self = this;
+    return {
+      get closed() {
+        return self.closed;
+      },
+      sendPing: () => {
+        this.out.ascii("PING\r\n");
+        this.markDirty();
+        this.server.scheduleFlush();
+      },
+      stale: () => {
         this.server.log.debug(`${this.describe()} - Stale Client Connection - Closing`);
         this.sendErr("Stale Connection");
         this.close("Stale Connection");
-        return;
-      }
-      this.pingsOut++;
-      this.pingSentAt = now;
-      this.out.ascii("PING\r\n");
-      this.markDirty();
-      this.server.scheduleFlush();
-    }
-    this.schedulePing(false);
+      },
+    };
   }
 
   private authTimeout(): void {
@@ -724,17 +722,13 @@ export class Client implements ParserSink, Deliverer {
     this.closeReason = reason;
     this.stopTime = Date.now();
     this.parser.stop();
-    for (const t of [this.pingTimer, this.authTimer, this.writeDeadlineTimer]) if (t) clearTimeout(t);
-    this.pingTimer = this.authTimer = this.writeDeadlineTimer = null;
+    this.pinger.stop();
+    this.writeDeadline.clear();
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
     const pending = drop ? null : this.out.take();
     this.out.clear();
-    if (pending && !this.sock.destroyed) {
-      this.sock.end(pending);
-      // Do not let a peer that never reads keep the socket around.
-      setTimeout(() => this.sock.destroy(), 1000).unref();
-    } else {
-      this.sock.destroy();
-    }
+    endSocket(this.sock, pending);
     for (const sub of this.subs.values()) this.server.removeSub(this.account, sub);
     clientGone(this);
     this.server.clientClosed(this);

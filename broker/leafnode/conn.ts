@@ -19,6 +19,8 @@ import { LeafSub, interestKey, originOf, weightOf } from "./sub";
 import { Remapper } from "../accounts/mapping";
 import { authorizeLeaf } from "./auth";
 import { signWithCredentials } from "./creds";
+import { Pinger, PingTarget } from "../peer/pinger";
+import { endSocket } from "../peer/socket";
 import {
   ERR_AUTH,
   ERR_AUTH_TIMEOUT,
@@ -138,7 +140,6 @@ export class LeafConn implements ParserSink, Deliverer {
   readonly opts: { name?: string; lang?: string; version?: string } = {};
   readonly start = Date.now();
   lastActivity = Date.now();
-  rtt = 0;
   inMsgs = 0;
   outMsgs = 0;
   inBytes = 0;
@@ -175,9 +176,11 @@ export class LeafConn implements ParserSink, Deliverer {
   private collectedPlain = false;
   private readonly collectedQueues: string[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private pingTimer: NodeJS.Timeout | null = null;
-  private pingsOut = 0;
-  private pingSentAt = 0;
+  private readonly pinger = new Pinger(this.pingTarget(), {
+    firstDelay: () => 1000,
+    interval: () => this.server.opts.pingInterval,
+    max: () => this.server.opts.pingMax,
+  });
 
   constructor(
     readonly host: LeafHost,
@@ -333,11 +336,7 @@ export class LeafConn implements ParserSink, Deliverer {
         this.markDirty();
         return true;
       case Op.PONG:
-        this.pingsOut = 0;
-        if (this.pingSentAt) {
-          this.rtt = Date.now() - this.pingSentAt;
-          this.pingSentAt = 0;
-        }
+        this.pinger.pong();
         return true;
       case Op.OK:
         return true;
@@ -571,7 +570,7 @@ export class LeafConn implements ParserSink, Deliverer {
     this.markDirty();
     this.server.scheduleFlush();
     this.server.log.info(`${this.describe()} - Leafnode connection registered (account ${acc.name}, ${this.isSpoke ? "spoke" : "hub"} side, remote ${this.remoteServer}${this.remoteCluster ? "/" + this.remoteCluster : ""})`);
-    this.schedulePing(1000);
+    this.pinger.start();
   }
 
   private processSub(p: Parser): boolean {
@@ -917,27 +916,28 @@ export class LeafConn implements ParserSink, Deliverer {
 
   // ---- liveness and teardown --------------------------------------------------------------------
 
-  private schedulePing(delay: number): void {
-    this.pingTimer = setTimeout(() => this.pingTimerFired(), delay);
-    this.pingTimer.unref();
+  /** Round-trip time of the last PING, in ms. */
+  get rtt(): number {
+    return this.pinger.rtt;
   }
 
-  private pingTimerFired(): void {
-    this.pingTimer = null;
-    if (this.closed) return;
-    const o = this.server.opts;
-    if (this.pingsOut + 1 > o.pingMax) {
-      this.server.log.error(`${this.describe()} - Stale Leafnode Connection - Closing`);
-      this.sendErr("Stale Connection");
-      this.close("Stale Connection");
-      return;
-    }
-    this.pingsOut++;
-    this.pingSentAt = Date.now();
-    this.out.ascii("PING\r\n");
-    this.markDirty();
-    this.server.scheduleFlush();
-    this.schedulePing(o.pingInterval);
+  private pingTarget(): PingTarget {
+    const self = this;
+    return {
+      get closed() {
+        return self.closed;
+      },
+      sendPing: () => {
+        this.out.ascii("PING\r\n");
+        this.markDirty();
+        this.server.scheduleFlush();
+      },
+      stale: () => {
+        this.server.log.error(`${this.describe()} - Stale Leafnode Connection - Closing`);
+        this.sendErr("Stale Connection");
+        this.close("Stale Connection");
+      },
+    };
   }
 
   private clearTimer(): void {
@@ -951,15 +951,8 @@ export class LeafConn implements ParserSink, Deliverer {
     this.closeReason = reason;
     this.parser.stop();
     this.clearTimer();
-    if (this.pingTimer) clearTimeout(this.pingTimer);
-    this.pingTimer = null;
-    const pending = this.out.take();
-    if (pending && !this.sock.destroyed) {
-      this.sock.end(pending);
-      setTimeout(() => this.sock.destroy(), 1000).unref();
-    } else {
-      this.sock.destroy();
-    }
+    this.pinger.stop();
+    endSocket(this.sock, this.out.take());
     const acc = this.account;
     if (acc) for (const sub of this.subs.values()) this.server.removeSub(acc, sub);
     this.subs.clear();

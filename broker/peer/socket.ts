@@ -24,7 +24,8 @@ export class WriteDeadline {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly sock: Socket,
+    /** Bytes the kernel has not taken yet (the socket may be swapped for a TLS one: read it each time). */
+    private readonly pending: () => number,
     /** The deadline in ms, read when armed (reloadable). */
     private readonly ms: () => number,
     /** Called when output is still pending at the deadline. */
@@ -33,10 +34,10 @@ export class WriteDeadline {
 
   /** Start the clock unless it runs already. */
   arm(): void {
-    if (this.timer || this.sock.destroyed) return;
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.sock.writableLength > 0) this.expired();
+      if (this.pending() > 0) this.expired();
     }, this.ms());
     this.timer.unref();
   }

@@ -181,7 +181,7 @@ export class RouteConn implements ParserSink, Deliverer {
       { firstDelay: () => Math.min(opts().pingInterval, 1000), interval: () => opts().pingInterval, max: () => opts().pingMax },
       () => performance.now(),
     );
-    this.writeDeadline = new WriteDeadline(sock, () => opts().writeDeadline, () => {
+    this.writeDeadline = new WriteDeadline(() => sock.writableLength, () => opts().writeDeadline, () => {
       if (this.closed) return;
       this.server.stats.slowConsumers++;
       this.server.log.info(`${this.describe()} - Slow Consumer Detected: WriteDeadline of ${opts().writeDeadline}ms exceeded`);
