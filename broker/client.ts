@@ -12,7 +12,7 @@ import type { Account } from "./account";
 import { upgradeClient } from "./tls/client";
 import { ClientPermissions, pubViolation, subViolation, isReservedReply, replyViolation } from "./permissions";
 import { clientGone } from "./auth/session";
-import { Pinger, PingTarget } from "./peer/pinger";
+import { Pinger, PingTarget, pingTarget } from "./peer/pinger";
 import { endSocket, WriteDeadline } from "./peer/socket";
 import { MappedSubject, Remapper } from "./accounts/mapping";
 
@@ -679,22 +679,15 @@ export class Client implements ParserSink, Deliverer {
   }
 
   private pingTarget(): PingTarget {
-    const self = this;
-    return {
-      get closed() {
-        return self.closed;
-      },
-      sendPing: () => {
+    return pingTarget(
+      this,
+      () => {
         this.out.ascii("PING\r\n");
         this.markDirty();
         this.server.scheduleFlush();
       },
-      stale: () => {
-        this.server.log.debug(`${this.describe()} - Stale Client Connection - Closing`);
-        this.sendErr("Stale Connection");
-        this.close("Stale Connection");
-      },
-    };
+      () => this.server.log.debug(`${this.describe()} - Stale Client Connection - Closing`),
+    );
   }
 
   private authTimeout(): void {

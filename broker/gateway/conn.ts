@@ -9,7 +9,7 @@ import { Parser, Op, ParseError, ParserSink } from "../protocol/parser";
 import { Outbound } from "../outbound";
 import { InMsg, Deliverer, DeliverySub, Kind } from "../message";
 import { RemoteInterest, Mode } from "./interest";
-import { Pinger } from "../peer/pinger";
+import { Pinger, pingTarget } from "../peer/pinger";
 import { endSocket } from "../peer/socket";
 import type { SubView } from "../monitor/sources";
 
@@ -136,19 +136,8 @@ export class GatewayConn implements ParserSink, Deliverer {
     this.name = name;
     this.parser = new Parser(this, GATEWAY_OPS, Math.max(link.maxControlLine, 4096));
     this.remote = new RemoteInterest((acc, subj, queue, added) => link.remoteInterestChanged(acc, subj, queue, added));
-    const self = this;
     this.pinger = new Pinger(
-      {
-        get closed() {
-          return self.closed;
-        },
-        sendPing: () => this.sendProto("PING\r\n"),
-        stale: () => {
-          this.link.log("debug", this, `Stale gateway connection - closing`);
-          this.sendErr("Stale Connection");
-          this.close("Stale Connection");
-        },
-      },
+      pingTarget(this, () => this.sendProto("PING\r\n"), () => this.link.log("debug", this, `Stale gateway connection - closing`)),
       { firstDelay: () => Math.min(1000, link.pingIntervalMs), interval: () => link.pingIntervalMs, max: () => link.pingMax },
     );
   }

@@ -19,7 +19,7 @@ import { LeafSub, interestKey, originOf, weightOf } from "./sub";
 import { Remapper } from "../accounts/mapping";
 import { authorizeLeaf } from "./auth";
 import { signWithCredentials } from "./creds";
-import { Pinger, PingTarget } from "../peer/pinger";
+import { Pinger, PingTarget, pingTarget } from "../peer/pinger";
 import { endSocket } from "../peer/socket";
 import {
   ERR_AUTH,
@@ -922,22 +922,15 @@ export class LeafConn implements ParserSink, Deliverer {
   }
 
   private pingTarget(): PingTarget {
-    const self = this;
-    return {
-      get closed() {
-        return self.closed;
-      },
-      sendPing: () => {
+    return pingTarget(
+      this,
+      () => {
         this.out.ascii("PING\r\n");
         this.markDirty();
         this.server.scheduleFlush();
       },
-      stale: () => {
-        this.server.log.error(`${this.describe()} - Stale Leafnode Connection - Closing`);
-        this.sendErr("Stale Connection");
-        this.close("Stale Connection");
-      },
-    };
+      () => this.server.log.error(`${this.describe()} - Stale Leafnode Connection - Closing`),
+    );
   }
 
   private clearTimer(): void {

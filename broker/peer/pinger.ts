@@ -81,3 +81,25 @@ export class Pinger {
     this.arm(this.schedule.interval());
   }
 }
+
+/** What every connection kind offers for staleness: its state, an -ERR and a close. */
+export interface StaleConn {
+  readonly closed: boolean;
+  sendErr(text: string): void;
+  close(reason: "Stale Connection"): void;
+}
+
+/** The usual target: `sendPing` queues the PING; stale logs `note`, sends -ERR and closes, as nats-server does. */
+export function pingTarget(conn: StaleConn, sendPing: () => void, note: () => void): PingTarget {
+  return {
+    get closed() {
+      return conn.closed;
+    },
+    sendPing,
+    stale: () => {
+      note();
+      conn.sendErr("Stale Connection");
+      conn.close("Stale Connection");
+    },
+  };
+}

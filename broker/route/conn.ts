@@ -15,7 +15,7 @@ import type { Client } from "../client";
 import { Account, GLOBAL_ACCOUNT } from "../account";
 import { RouteInfo, RouteConnect, parseRouteInfo, parseRouteConnect } from "./info";
 import type { RouteURL } from "./url";
-import { Pinger, PingTarget } from "../peer/pinger";
+import { Pinger, PingTarget, pingTarget } from "../peer/pinger";
 import { endSocket, WriteDeadline } from "../peer/socket";
 
 const ROUTE_OPS = [
@@ -190,18 +190,7 @@ export class RouteConn implements ParserSink, Deliverer {
   }
 
   private pingTarget(): PingTarget {
-    const self = this;
-    return {
-      get closed() {
-        return self.closed;
-      },
-      sendPing: () => this.sendProto("PING\r\n"),
-      stale: () => {
-        this.server.log.debug(`${this.describe()} - Stale Route Connection - Closing`);
-        this.sendErr("Stale Connection");
-        this.close("Stale Connection");
-      },
-    };
+    return pingTarget(this, () => this.sendProto("PING\r\n"), () => this.server.log.debug(`${this.describe()} - Stale Route Connection - Closing`));
   }
 
   /** Round-trip time of the last PING, in ms (fractional). */
