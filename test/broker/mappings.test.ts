@@ -19,7 +19,8 @@ import { freePort, freePorts, sleep } from "../helpers/ports";
 import { getJson } from "../helpers/http";
 import { closeAllRaw } from "../helpers/raw";
 import { accepted, err, login, reload } from "./security-helpers";
-import { OptionsError, Server, startServer } from "../../broker";
+import { ConfigError, OptionsError, Server, startServer } from "../../broker";
+import { optionsFromConfig, parseConfigText } from "../../broker/config";
 
 const sc = StringCodec();
 const conns: NatsConnection[] = [];
@@ -328,6 +329,28 @@ describe("subject mappings: config errors", function () {
       });
     }
   }
+
+  it("in process: the config loader reports each bad mapping at its position", () => {
+    const errorOf = (text: string): string => {
+      try {
+        optionsFromConfig(parseConfigText(text, "m.conf", {}), {});
+      } catch (e) {
+        assert.ok(e instanceof ConfigError, String(e));
+        return e.message;
+      }
+      return assert.fail(`no error for ${text}`);
+    };
+    assert.strictEqual(errorOf(`mappings {\n  foo: [ {destination: a, weight: 10}, {destination: a, weight: 20} ]\n}`), `m.conf:2:3: Error adding mapping for "foo" : duplicate entry for "a"`);
+    assert.strictEqual(errorOf(`mappings { foo: { destination: a, weight: "ten%" } }`), `m.conf:1:43: Invalid weight "ten" for mapping destination`);
+    assert.strictEqual(errorOf(`mappings { "foo.>": bar }`), `m.conf:1:12: Error adding mapping for "foo.>" to "bar" : invalid subject`);
+    assert.strictEqual(errorOf(`mappings { "foo.*": "bar.{{split(1,a b)}}" }`), `m.conf:1:12: Error adding mapping for "foo.*" to "bar.{{split(1,a b)}}" : invalid mapping destination: function argument is invalid or in the wrong format in {{split(1,a b)}}`);
+    // A dot splits the destination into tokens before any function is read (as in nats-server).
+    assert.strictEqual(errorOf(`mappings { "foo.*": "bar.{{split(1,.)}}" }`), `m.conf:1:12: Error adding mapping for "foo.*" to "bar.{{split(1,.)}}" : invalid mapping destination: not using all of the token wildcard(s) in bar.{{split(1,.)}}`);
+    // nats-server 2.9.10 accepts a partition count of 0 and then crashes on the first message.
+    assert.match(errorOf(`mappings { "p.*": "p.{{partition(0,1)}}" }`), /m\.conf:1:12: .*the number of partitions must not be 0/);
+    // Cluster-scoped destinations count toward the same 100%, as in nats-server.
+    assert.match(errorOf(`mappings { c: [ {destination: a, weight: 100, cluster: x}, {destination: b, weight: 100} ] }`), /total weight needs to be <= 100/);
+  });
 
   it("natsfleet: weights adding up to more than 100% (nats-server reports a Go panic text there)", async () => {
     const file = path.join(dir, "total.conf");
