@@ -6,7 +6,7 @@
  */
 import { InMsg } from "../message";
 import { isValidSubject, subjectMatches } from "../subject";
-import type { MappingDestination, SubjectMappings } from "../options";
+import type { MappingDestination } from "../options";
 import { MappingError, Transform, tokenize, validateDestination } from "./transform";
 
 export { MappingError } from "./transform";
@@ -180,23 +180,6 @@ export class SubjectMapper {
     }
     return out;
   }
-}
-
-/**
- * Compile an account's mappings (source -> destination or weighted destinations). Throws a
- * MappingError whose message is nats-server's config error for the first bad one.
- */
-export function compileMappings(mappings: SubjectMappings, clusterName: () => string): SubjectMapper | null {
-  const list: Mapping[] = [];
-  for (const [src, value] of Object.entries(mappings)) {
-    try {
-      list.push(compileMapping(src, destinationsOf(value)));
-    } catch (e) {
-      if (e instanceof MappingError) throw new MappingError(mappingProblem(src, value, e));
-      throw e;
-    }
-  }
-  return list.length === 0 ? null : new SubjectMapper(list, clusterName);
 }
 
 /**

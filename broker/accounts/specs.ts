@@ -1,6 +1,7 @@
 /**
- * Account exports/imports from their two sources: the `accounts { }` config block and, in
- * operator mode, the account JWTs the resolver holds. Then wired into the server's accounts.
+ * Account exports/imports and subject mappings from their two sources: the `accounts { }`
+ * config block (and top-level `mappings`) and, in operator mode, the account JWTs the
+ * resolver holds. Then wired into the server's accounts.
  */
 import { decode } from "@nats-io/jwt";
 import type { Server } from "../server";
@@ -8,7 +9,7 @@ import { compile } from "../auth";
 import type { TrustedAccount } from "../jwt";
 import { AccountSpec, ExportSpec, ImportSpec, linkAccounts, accountSpecFromConfig } from "./index";
 import { configureSystemEvents } from "./system";
-import { compileMappings } from "./mapping";
+import { Mapping, MappingError, SubjectMapper, compileMapping, destinationsOf, mappingProblem } from "./mapping";
 import { GLOBAL_ACCOUNT } from "../account";
 import type { MappingDestination, SubjectMappings } from "../options";
 
@@ -133,20 +134,16 @@ function configureMappings(server: Server, jwtAccounts: TrustedAccount[] | undef
   for (const acc of server.accounts.values()) acc.mappings = null;
   const clusterName = () => server.opts.cluster?.name ?? server.opts.gateway?.name ?? "";
   const set = (account: string, mappings: SubjectMappings | undefined) => {
-    if (!mappings) return;
-    const list = Object.entries(mappings);
-    if (list.length === 0) return;
-    // One at a time, so one bad JWT mapping does not take the account's others with it.
-    const good: SubjectMappings = {};
-    for (const [src, value] of list) {
+    const list: Mapping[] = [];
+    for (const [src, value] of Object.entries(mappings ?? {})) {
       try {
-        compileMappings({ [src]: value }, clusterName);
-        good[src] = value;
+        list.push(compileMapping(src, destinationsOf(value)));
       } catch (e) {
-        server.log.error(`Account ${account}: ${(e as Error).message}`);
+        if (!(e instanceof MappingError)) throw e;
+        server.log.error(`Account ${account}: ${mappingProblem(src, value, e)}`);
       }
     }
-    server.account(account).mappings = compileMappings(good, clusterName);
+    if (list.length > 0) server.account(account).mappings = new SubjectMapper(list, clusterName);
   };
   set(GLOBAL_ACCOUNT, server.opts.mappings);
   if (jwtAccounts) for (const a of jwtAccounts) set(a.publicKey, jwtMappings(a));

@@ -224,11 +224,6 @@ export class Transform {
     if (placeholders < s.pwcs) throw destError(ERR_NOT_ALL_WILDCARDS, dest);
   }
 
-  /** Whether the result depends on the subject (otherwise it is always `dest`). */
-  get literal(): boolean {
-    return this.tokens === null;
-  }
-
   /** The destination for a literal subject (split into `subject`'s tokens) the source matched. */
   apply(subject: string[]): string {
     const dt = this.tokens;
