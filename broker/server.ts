@@ -314,6 +314,8 @@ export class Server extends EventEmitter<ServerEvents> {
   }
 
   private async doShutdown(): Promise<void> {
+    // a shutdown during start() waits for the listeners it is opening, then closes them
+    if (this.starting) await this.starting.catch(() => undefined);
     if (!this.running) {
       // Never started, or a failed start already released its listeners.
       this.log.close();

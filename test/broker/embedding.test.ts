@@ -429,6 +429,18 @@ describe("embedding API: lame duck and shutdown", () => {
     await s.shutdown(); // idempotent
     assert.equal(events, 1);
   });
+
+  it("a shutdown during start() waits for the listeners being opened and closes them all", async () => {
+    const s = createServer({ ...LOCAL, httpHost: "127.0.0.1", httpPort: -1, cluster: { host: "127.0.0.1", port: -1 } }, QUIET);
+    servers.push(s);
+    const starting = s.start();
+    const stopping = s.shutdown(); // before start() has bound anything
+    await starting;
+    await stopping;
+    assert.equal(s.isRunning(), false);
+    const { client: port, http, cluster } = s.ports();
+    for (const p of [port, http!, cluster!]) assert.equal(await portIsFree(p), true, `port ${p} still bound`);
+  });
 });
 
 describe("embedding API: two servers in one process as a cluster", () => {
