@@ -9,7 +9,8 @@ import { InMsg, Deliverer, Kind } from "./message";
 import { isValidSubject, isValidLiteralSubject } from "./subject";
 import type { Server } from "./server";
 import type { Account } from "./account";
-import { upgradeClient } from "./tls/client";
+import { asStream, upgradeClient, whenClientSpeaks } from "./tls/client";
+import type { LoadedTls } from "./tls";
 import { ClientPermissions, pubViolation, subViolation, isReservedReply, replyViolation } from "./permissions";
 import { clientGone } from "./auth/session";
 import { Pinger, PingTarget, pingTarget } from "./peer/pinger";
@@ -196,11 +197,19 @@ export class Client implements ParserSink, Deliverer {
     }
     this.out.ascii(s.infoLineFor(this));
     this.flush();
+    const upgrade = (t: LoadedTls) =>
+      upgradeClient(this, t, (secure) => {
+        this.sock = secure;
+        this.begin();
+      });
     // As nats-server, auth and ping timers start only once TLS is up.
-    if (t) upgradeClient(this, t, (secure) => {
-      this.sock = secure;
-      this.begin();
-    });
+    if (t && s.opts.allowNonTls) {
+      whenClientSpeaks(this.sock, t.timeoutMs, (first) => {
+        if (first?.[0] !== 0x16) return this.begin();
+        this.sock = asStream(this.sock);
+        upgrade(t);
+      });
+    } else if (t) upgrade(t);
     else this.begin();
   }
 

@@ -304,6 +304,13 @@ export interface ServerOptions {
   /** Lame-duck mode: wait before the first client is closed, ms (default 10s). */
   lameDuckGracePeriod: number;
 
+  /**
+   * With client-port `tls`: also admit clients that do not start TLS (INFO says
+   * tls_available instead of tls_required; a client that wants TLS starts the handshake).
+   * @config allow_non_tls
+   */
+  allowNonTls?: boolean;
+
   /** Client authentication and default permissions. */
   authorization?: AuthorizationOptions;
   /** Clients without credentials log in as this user (of `authorization` or an account). */

@@ -630,6 +630,11 @@ export class Server extends EventEmitter<ServerEvents> {
     // With no_auth_user a client needs no credentials, so nats-server does not ask for them.
     if (this.authRequired() && !o.noAuthUser) info.auth_required = true;
     Object.assign(info, tlsInfoFields(this.clientTls));
+    // allow_non_tls: TLS is offered, not required (nats-server's tls_available)
+    if (this.clientTls && o.allowNonTls) {
+      delete info.tls_required;
+      info.tls_available = true;
+    }
     info.max_payload = o.maxPayload;
     return info;
   }

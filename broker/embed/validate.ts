@@ -277,6 +277,7 @@ const SERVER = obj<ServerOptionsInput>({
   lameDuckGracePeriod: ms,
   authorization: AUTHORIZATION,
   noAuthUser: nonEmpty,
+  allowNonTls: bool,
   accounts: list(ACCOUNT),
   systemAccount: nonEmpty,
   noSystemAccount: bool,

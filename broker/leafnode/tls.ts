@@ -43,5 +43,5 @@ export function loadSpokeTls(t: TlsOptions | undefined, where: string): LoadedTl
   } catch (e) {
     throw new TlsConfigError(`${where} tls: ca_file ${JSON.stringify(opts.caFile)} unusable: ${(e as Error).message}`);
   }
-  return { opts, context, ca, timeoutMs: opts.timeout ?? DEFAULT_TLS_TIMEOUT_MS, verify: false };
+  return { opts, context, dialContext: context, ca, timeoutMs: opts.timeout ?? DEFAULT_TLS_TIMEOUT_MS, verify: false };
 }

@@ -4,6 +4,8 @@
  * (plaintext protocol, silence, a bad certificate) closes the connection with reason
  * "TLS Handshake Failure" and no -ERR (nats-server's -ERR never reaches the client).
  */
+import type { Socket } from "net";
+import { Duplex } from "stream";
 import type { TLSSocket } from "tls";
 import type { Client, ConnectOptions } from "../client";
 import type { ServerOptions, UserConfig } from "../options";
@@ -37,6 +39,70 @@ export function upgradeClient(c: Client, t: LoadedTls, begin: (secure: TLSSocket
       c.server.scheduleFlush();
     },
   );
+}
+
+/**
+ * allow_non_tls: see whether the client starts a TLS handshake (a first byte 0x16, a TLS
+ * record) or speaks plain protocol, waiting at most the TLS timeout as nats-server does (then:
+ * plain). `then` gets the first chunk (undefined when there was none); the socket is back in
+ * flowing mode for the plain reader, with that chunk put back first.
+ */
+export function whenClientSpeaks(sock: Socket, timeoutMs: number, then: (first: Buffer | undefined) => void): void {
+  let done = false;
+  const finish = (first: Buffer | undefined) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    sock.removeListener("readable", onReadable);
+    if (first) sock.unshift(first);
+    then(first);
+    // a 'readable' listener stopped the flow; whoever reads now (a 'data' listener) needs it back
+    if (!sock.destroyed) sock.resume();
+  };
+  const onReadable = () => {
+    const chunk = sock.read() as Buffer | null;
+    if (chunk !== null) finish(chunk);
+  };
+  const timer = setTimeout(() => finish(undefined), timeoutMs);
+  timer.unref();
+  sock.on("readable", onReadable);
+  sock.once("close", () => finish(undefined));
+}
+
+/**
+ * The socket as a plain stream, for a TLS handshake that must see bytes already read from it
+ * (TLS over a native socket reads the kernel directly and would miss them).
+ */
+export function asStream(sock: Socket): Socket {
+  const d = new Duplex({
+    read: () => {
+      sock.resume();
+    },
+    write: (chunk: Buffer, _enc, cb) => {
+      sock.write(chunk, cb);
+    },
+    final: (cb) => {
+      sock.end();
+      cb();
+    },
+    destroy: (err, cb) => {
+      sock.destroy();
+      cb(err);
+    },
+  });
+  sock.on("data", (c: Buffer) => {
+    if (!d.push(c)) sock.pause();
+  });
+  sock.once("end", () => d.push(null));
+  sock.once("close", () => d.destroy());
+  sock.on("error", (e) => d.destroy(e));
+  // what net.Socket callers read besides the stream (remote address for logs and /connz)
+  Object.defineProperties(d, {
+    remoteAddress: { get: () => sock.remoteAddress },
+    remotePort: { get: () => sock.remotePort },
+    writableLength: { get: () => sock.writableLength },
+  });
+  return d as unknown as Socket;
 }
 
 /**

@@ -36,7 +36,14 @@ export const DEFAULT_TLS_TIMEOUT_MS = 2000;
 /** Certificate material of one `tls {}` block, read when the listener starts or reloads. */
 export interface LoadedTls {
   readonly opts: TlsOptions;
+  /**
+   * Accepting side: our certificate, and the CA only when peers are verified. Node sends the
+   * CA along in the chain whenever the context holds it, which nats-server (sending cert_file
+   * as is) does not: a client that does not trust it then reports a different error.
+   */
   readonly context: tls.SecureContext;
+  /** Dialling side: our certificate and the CA the peer is verified against. */
+  readonly dialContext: tls.SecureContext;
   /** CA certificates peers are verified against (system roots when absent). */
   readonly ca?: Buffer;
   readonly timeoutMs: number;
@@ -73,14 +80,16 @@ export function loadTls(t: TlsOptions, where: string, verifyPeers = false): Load
   } catch (e) {
     throw new TlsConfigError((e as Error).message);
   }
+  const verify = verifyPeers || t.verify === true || t.verifyAndMap === true;
   let context: tls.SecureContext;
+  let dialContext: tls.SecureContext;
   try {
-    context = tls.createSecureContext({ cert, key, ca, ciphers, ecdhCurve });
+    dialContext = tls.createSecureContext({ cert, key, ca, ciphers, ecdhCurve });
+    context = verify || !ca ? dialContext : tls.createSecureContext({ cert, key, ciphers, ecdhCurve });
   } catch (e) {
     throw new TlsConfigError(`${where}: cert_file ${JSON.stringify(t.certFile)} / key_file ${JSON.stringify(t.keyFile)} unusable: ${(e as Error).message}`);
   }
-  const verify = verifyPeers || t.verify === true || t.verifyAndMap === true;
-  return { opts: t, context, ca, timeoutMs: t.timeout ?? DEFAULT_TLS_TIMEOUT_MS, verify };
+  return { opts: t, context, dialContext, ca, timeoutMs: t.timeout ?? DEFAULT_TLS_TIMEOUT_MS, verify };
 }
 
 /** Why a handshake did not complete (the socket is destroyed by then). */
@@ -166,7 +175,7 @@ export function acceptTls(raw: net.Socket, t: LoadedTls): Promise<tls.TLSSocket>
 export function dialTls(raw: net.Socket, host: string, t: LoadedTls): Promise<tls.TLSSocket> {
   const s = tls.connect({
     socket: raw,
-    secureContext: t.context,
+    secureContext: t.dialContext,
     ca: t.ca,
     host,
     // SNI carries DNS names only.

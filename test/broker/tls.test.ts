@@ -242,6 +242,58 @@ describe("client port TLS (same config on natsfleet-server and nats-server)", fu
         await roundTrip(nc);
       });
 
+      it("sends its certificate as cert_file has it: a client without the CA cannot verify the first certificate", async () => {
+        // ca_file without verify: the CA is not for clients, and is not sent in the chain
+        const s = await start(kind, tlsBlock(c1));
+        const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
+          const raw = net.connect(s.port, "127.0.0.1");
+          raw.once("data", () => {
+            const t = tls.connect({ socket: raw, servername: "localhost", rejectUnauthorized: true });
+            t.once("error", (e) => {
+              t.destroy();
+              resolve(e as NodeJS.ErrnoException);
+            });
+            t.once("secureConnect", () => resolve(Object.assign(new Error("verified"), { code: "VERIFIED" })));
+          });
+        });
+        assert.strictEqual(err.code, "UNABLE_TO_VERIFY_LEAF_SIGNATURE", err.message);
+      });
+
+      it("allow_non_tls: INFO offers TLS (tls_available); clients that start TLS get it, plain ones stay plain", async () => {
+        const http = await freePort();
+        const s = await start(kind, `allow_non_tls: true\nhttp: "127.0.0.1:${http}"\n${tlsBlock(c1)}`);
+        const info = await firstInfo(s.port);
+        assert.strictEqual(info.tls_required, undefined);
+        assert.strictEqual(info.tls_available, true);
+        const overTls = await tlsSession(s.port, c1, 'CONNECT {"verbose":false,"protocol":1,"name":"secure"}\r\nSUB a 1\r\nPUB a 2\r\nhi\r\nPING\r\n', /PONG\r\n/);
+        assert.strictEqual(overTls, "MSG a 1 2\r\nhi\r\nPONG\r\n");
+        const plain = await new Promise<string>((resolve, reject) => {
+          const raw = net.connect(s.port, "127.0.0.1");
+          let text = "";
+          raw.on("error", reject);
+          raw.on("data", (b) => {
+            text += b.toString("latin1");
+            if (/^INFO .*\r\n/.test(text) && !text.includes("PONG")) raw.write('CONNECT {"verbose":false,"name":"plain"}\r\nPING\r\n');
+            if (text.includes("PONG\r\n")) {
+              raw.destroy();
+              resolve(text.replace(/^INFO .*\r\n/, ""));
+            }
+          });
+        });
+        assert.strictEqual(plain, "PONG\r\n");
+        // the official client, both ways on the same port
+        const secure = await natsTls(s.port, c1, undefined, { name: "nats-secure" });
+        // tls: null keeps the nats client from taking the offered TLS
+        const clear = await connect({ servers: `127.0.0.1:${s.port}`, reconnect: false, name: "nats-clear", tls: null });
+        open.push(secure, clear);
+        await roundTrip(secure);
+        await roundTrip(clear, "plain.rt");
+        const connz = (await getJson(http, "/connz")).body as { connections: Array<{ name?: string; tls_version?: string }> };
+        const tlsOf = (name: string) => connz.connections.find((c) => c.name === name)?.tls_version;
+        assert.ok(tlsOf("nats-secure"), JSON.stringify(connz.connections));
+        assert.strictEqual(tlsOf("nats-clear"), undefined);
+      });
+
       it("/connz reports the TLS version and cipher; 5000 messages of 4 KiB cross TLS intact", async () => {
         const http = await freePort();
         const s = await start(kind, `http: "127.0.0.1:${http}"\n${tlsBlock(c1)}`);
