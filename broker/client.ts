@@ -13,7 +13,7 @@ import { asStream, upgradeClient, whenClientSpeaks } from "./tls/client";
 import type { LoadedTls } from "./tls";
 import { ClientPermissions, pubViolation, subViolation, isReservedReply, replyViolation } from "./permissions";
 import { clientGone } from "./auth/session";
-import { Pinger, PingTarget, pingTarget } from "./peer/pinger";
+import { Pinger, pingTarget } from "./peer/pinger";
 import { endSocket, WriteDeadline } from "./peer/socket";
 import { MappedSubject, Remapper } from "./accounts/mapping";
 
@@ -142,7 +142,7 @@ export class Client implements ParserSink, Deliverer {
    * ping in step), then every ping_interval, skipped while the client is active once its RTT
    * is known.
    */
-  private readonly pinger: Pinger = new Pinger(this.pingTarget(), {
+  private readonly pinger: Pinger = new Pinger(pingTarget(this, () => this.sendOutOfBand("PING\r\n"), () => this.server.log.debug(`${this.describe()} - Stale Client Connection - Closing`)), {
     firstDelay: () => {
       const d = Math.min(this.server.opts.pingInterval, 2000);
       return d + Math.floor(Math.random() * (d / 5));
@@ -644,6 +644,13 @@ export class Client implements ParserSink, Deliverer {
     this.markDirty();
   }
 
+  /** A protocol line from a timer, outside any read: flushed on its own. */
+  private sendOutOfBand(line: string): void {
+    this.out.ascii(line);
+    this.markDirty();
+    this.server.scheduleFlush();
+  }
+
   markDirty(): void {
     if (this.dirty || this.closed) return;
     this.dirty = true;
@@ -685,18 +692,6 @@ export class Client implements ParserSink, Deliverer {
   /** Round-trip time of the last PING, in ms. */
   get rtt(): number {
     return this.pinger.rtt;
-  }
-
-  private pingTarget(): PingTarget {
-    return pingTarget(
-      this,
-      () => {
-        this.out.ascii("PING\r\n");
-        this.markDirty();
-        this.server.scheduleFlush();
-      },
-      () => this.server.log.debug(`${this.describe()} - Stale Client Connection - Closing`),
-    );
   }
 
   private authTimeout(): void {

@@ -19,7 +19,7 @@ import { LeafSub, interestKey, originOf, weightOf } from "./sub";
 import { Remapper } from "../accounts/mapping";
 import { authorizeLeaf } from "./auth";
 import { signWithCredentials } from "./creds";
-import { Pinger, PingTarget, pingTarget } from "../peer/pinger";
+import { Pinger, pingTarget } from "../peer/pinger";
 import { endSocket } from "../peer/socket";
 import {
   ERR_AUTH,
@@ -176,7 +176,7 @@ export class LeafConn implements ParserSink, Deliverer {
   private collectedPlain = false;
   private readonly collectedQueues: string[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private readonly pinger = new Pinger(this.pingTarget(), {
+  private readonly pinger = new Pinger(pingTarget(this, () => this.sendOutOfBand("PING\r\n"), () => this.server.log.error(`${this.describe()} - Stale Leafnode Connection - Closing`)), {
     firstDelay: () => 1000,
     interval: () => this.server.opts.pingInterval,
     max: () => this.server.opts.pingMax,
@@ -890,6 +890,13 @@ export class LeafConn implements ParserSink, Deliverer {
     this.markDirty();
   }
 
+  /** A protocol line from a timer, outside any read: flushed on its own. */
+  private sendOutOfBand(line: string): void {
+    this.out.ascii(line);
+    this.markDirty();
+    this.server.scheduleFlush();
+  }
+
   markDirty(): void {
     if (this.dirty || this.closed) return;
     this.dirty = true;
@@ -919,18 +926,6 @@ export class LeafConn implements ParserSink, Deliverer {
   /** Round-trip time of the last PING, in ms. */
   get rtt(): number {
     return this.pinger.rtt;
-  }
-
-  private pingTarget(): PingTarget {
-    return pingTarget(
-      this,
-      () => {
-        this.out.ascii("PING\r\n");
-        this.markDirty();
-        this.server.scheduleFlush();
-      },
-      () => this.server.log.error(`${this.describe()} - Stale Leafnode Connection - Closing`),
-    );
   }
 
   private clearTimer(): void {

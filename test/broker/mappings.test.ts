@@ -361,14 +361,17 @@ describe("subject mappings: config errors", function () {
   });
 });
 
+/** Every pairing of the two binaries, for links between two servers. */
+const BINARY_PAIRS: Array<[ServerKind, ServerKind]> = [
+  ["natsfleet", "natsfleet"],
+  ["natsfleet", "nats-server"],
+  ["nats-server", "natsfleet"],
+  ["nats-server", "nats-server"],
+];
+
 describe("subject mappings across a route: mapped once, where published", function () {
   this.timeout(40000);
-  const pairs: Array<[ServerKind, ServerKind]> = [
-    ["natsfleet", "natsfleet"],
-    ["natsfleet", "nats-server"],
-    ["nats-server", "natsfleet"],
-    ["nats-server", "nats-server"],
-  ];
+  const pairs = BINARY_PAIRS;
   const MAPPINGS = [`mappings { "chain.a": "chain.b", "chain.b": "chain.c", cs: [ {destination: cs.east, weight: 100%, cluster: east} ] }`];
 
   afterEach(async () => {
@@ -408,12 +411,7 @@ describe("subject mappings across a route: mapped once, where published", functi
 
 describe("subject mappings on leaf node messages: mapped where they arrive", function () {
   this.timeout(40000);
-  const pairs: Array<[ServerKind, ServerKind]> = [
-    ["natsfleet", "natsfleet"],
-    ["natsfleet", "nats-server"],
-    ["nats-server", "natsfleet"],
-    ["nats-server", "nats-server"],
-  ];
+  const pairs = BINARY_PAIRS;
 
   afterEach(async () => {
     await closeClients();
