@@ -39,7 +39,7 @@ export function program(options: ProgramOptions = {}): ProgramOutputs {
   const name = typeof topology?.name === "string" ? topology.name : "natsfleet";
   let sc: SuperCluster;
   try {
-    sc = new SuperCluster(name, { topology, targets: options.targets, local });
+    sc = new SuperCluster(name, { topology, targets: options.targets, local, ...hubCredentialsConfig(config) });
   } catch (err) {
     // RunError: Pulumi prints the message alone, not the program's source and a stack trace
     if (err instanceof TopologyError) throw new pulumi.RunError(`natsfleet:topology of stack ${pulumi.getStack()}: ${err.message}`);
@@ -53,4 +53,21 @@ export function program(options: ProgramOptions = {}): ProgramOutputs {
     userPasswords: sc.userPasswords,
     ...(sc.dnsUrl ? { dnsUrl: sc.dnsUrl, dnsClusterUrls: sc.dnsClusterUrls } : {}),
   };
+}
+
+/**
+ * `natsfleet:hubCredentials`: group name -> `.creds` contents of its external hub, set as a
+ * secret (`pulumi config set --secret --path 'natsfleet:hubCredentials.shop-1' "$(cat ngs.creds)"`).
+ * The engine hands the program decrypted values; they are secrets again from here on.
+ */
+function hubCredentialsConfig(config: pulumi.Config): { hubCredentials?: Record<string, pulumi.Output<string>> } {
+  const raw = config.getObject<Record<string, unknown>>("hubCredentials");
+  if (raw === undefined) return {};
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new pulumi.RunError("natsfleet:hubCredentials must map cluster or leaf node names to .creds contents");
+  const out: Record<string, pulumi.Output<string>> = {};
+  for (const [group, value] of Object.entries(raw)) {
+    if (typeof value !== "string") throw new pulumi.RunError(`natsfleet:hubCredentials.${group} must be the .creds file's text`);
+    out[group] = pulumi.secret(value);
+  }
+  return { hubCredentials: out };
 }

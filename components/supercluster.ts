@@ -39,6 +39,13 @@ export interface SuperClusterArgs {
    * first cluster on aws or gcp.
    */
   dnsProvider?: string;
+  /**
+   * Cluster or leaf node name -> the `.creds` contents for its external hub, as a Pulumi Input
+   * (e.g. `config.requireSecret("ngsCreds")`): credentials that are secrets in a program rather
+   * than a file or a value in the declaration. They replace the declaration's `credentials` and
+   * reach the servers as secrets (cloud and Kubernetes targets; the local target reads a file).
+   */
+  hubCredentials?: Record<string, pulumi.Input<string>>;
 }
 
 /** Length of generated passwords: long enough, and no specials so configs need no quoting care. */
@@ -66,13 +73,13 @@ export class SuperCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: SuperClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // before super(): a topology that fails here registers not even this component
-    const model = validateTopology(args.topology);
+    const model = withProvidedCredentials(validateTopology(args.topology), args.hubCredentials);
     const targets = args.targets ?? { local: new LocalTarget(localOptions(args.local)), ...kubernetesIfUsed(model), ...awsIfUsed(model), ...gcpIfUsed(model) };
     checkTargets(model, targets);
     const dnsProvider = args.dnsProvider ?? new pulumi.Config("natsfleet").get("dnsProvider");
     checkDns(model, targets, dnsProvider);
     super("natsfleet:index:SuperCluster", name, {}, opts);
-    Object.assign(this, createSuperCluster(name, this, model, targets, productionClusters(args.topology), dnsProvider));
+    Object.assign(this, createSuperCluster(name, this, model, targets, productionClusters(args.topology), dnsProvider, args.hubCredentials));
     this.registerOutputs({
       clientUrls: this.clientUrls,
       leafnodeUrls: this.leafnodeUrls,
@@ -86,6 +93,29 @@ export class SuperCluster extends pulumi.ComponentResource {
 
 function localOptions(o: Partial<LocalTargetOptions> | undefined): LocalTargetOptions {
   return { ...o, stateDir: path.resolve(o?.stateDir ?? defaultStateDir(pulumi.getStack())) };
+}
+
+/**
+ * The model with `hubCredentials` in place of the declared credentials; a name that is no
+ * group with an external hub, or a local group (which reads a file), fails like validation.
+ */
+export function withProvidedCredentials(model: Topology, provided: Record<string, pulumi.Input<string>> | undefined): Topology {
+  if (!provided || Object.keys(provided).length === 0) return model;
+  const issues: TopologyIssue[] = [];
+  const out = structuredClone(model);
+  for (const name of Object.keys(provided)) {
+    const g = [...out.clusters, ...out.leafnodes].find((x) => x.name === name);
+    if (!g?.externalHub) {
+      const withHub = [...out.clusters, ...out.leafnodes].filter((x) => x.externalHub).map((x) => x.name);
+      issues.push({ path: ["hubCredentials", name], message: `no cluster or leaf node named "${name}" has an external hub (those with one: ${withHub.join(", ") || "none"})` });
+    } else if (g.target.kind === "local") {
+      issues.push({ path: ["hubCredentials", name], message: `${name} runs on target local, which reads a .creds file: give hub.credentials a path instead` });
+    } else {
+      g.externalHub.credentials = { input: true };
+    }
+  }
+  if (issues.length) throw new TopologyError(issues);
+  return out;
 }
 
 /** Every group's target must be registered; otherwise fail like validation, naming the path. */
@@ -143,6 +173,7 @@ export function createSuperCluster(
   targets: TargetRegistry,
   production: ReadonlySet<string> = new Set(),
   dnsProvider?: string,
+  providedCredentials: Record<string, pulumi.Input<string>> = {},
 ): SuperClusterParts {
   // secrets: declared values stay as given, the rest are generated once and kept in state
   const secrets: Record<string, pulumi.Output<string>> = {};
@@ -155,7 +186,8 @@ export function createSuperCluster(
   }
 
   // external hubs' .creds files, read here so a bad path fails before anything is built
-  const hubCredentials = new Map([...readHubCredentials(validated)].map(([group, text]) => [group, pulumi.secret(text)]));
+  const hubCredentials = new Map<string, pulumi.Output<string>>([...readHubCredentials(validated)].map(([group, text]) => [group, pulumi.secret(text)]));
+  for (const [group, input] of Object.entries(providedCredentials)) hubCredentials.set(group, pulumi.secret(input));
 
   // phase 1: addresses (and, for local servers, the ports really used)
   const groups: NodeGroup[] = [...validated.clusters, ...validated.leafnodes];

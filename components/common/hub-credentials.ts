@@ -21,7 +21,8 @@ export function readHubCredentials(model: Topology): Map<string, string> {
   const issues: TopologyIssue[] = [];
   for (const g of [...model.clusters, ...model.leafnodes]) {
     const hub: ExternalHubModel | undefined = g.externalHub;
-    if (!hub?.credentials) continue;
+    // contents given to the SuperCluster as a Pulumi Input are not on this machine
+    if (!hub?.credentials || "input" in hub.credentials) continue;
     const at = [...hub.path.split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)), "credentials"];
     if ("contents" in hub.credentials) {
       out.set(g.name, hub.credentials.contents);

@@ -303,8 +303,11 @@ export interface NodeGroupModel {
   tls: TlsModel;
 }
 
-/** Credentials of an external hub: a file on this machine, or the contents themselves. */
-export type HubCredentials = { file: string } | { contents: string };
+/**
+ * Credentials of an external hub: a file on this machine, the contents themselves, or contents
+ * a program hands the SuperCluster as a Pulumi Input (`hubCredentials`), e.g. a secret.
+ */
+export type HubCredentials = { file: string } | { contents: string } | { input: true };
 
 export interface ExternalHubModel {
   urls: string[];

@@ -18,6 +18,8 @@ import { validateTopology } from "../../../components/topology/validate";
 import { installCloudMocks, named, ofType, plain, resolve, settle } from "./cloud-mocks";
 import { installK8sMocks } from "../kubernetes/k8s-mocks";
 import { installMocks } from "../mocks";
+import * as pulumi from "@pulumi/pulumi";
+import { program } from "../../../components/program";
 import { asPolicyResources, packViolations } from "../../policies/harness";
 
 const CREDS = "-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QifQ.e30.sig\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\nSUAMOCKSEED\n------END USER NKEY SEED------\n";
@@ -102,6 +104,51 @@ describe("external hub credentials through the targets", function () {
     }
     for (const c of reg.filter((r) => r.type === "kubernetes:core/v1:ConfigMap")) assert.ok(!JSON.stringify(c.inputs).includes("SUAMOCKSEED"), c.name);
     assert.deepEqual(await packViolations(asPolicyResources(reg, "hub-k8s")), {});
+  });
+
+  it("credentials given as a Pulumi secret in code (hubCredentials) or stack config (natsfleet:hubCredentials) ship the same way", async () => {
+    const declaration = () => {
+      const t = topology("aws", { region: "us-east-1" }, "unused");
+      delete (t.clusters[0]!.hub as { credentials?: string }).credentials;
+      delete (t.leafnodes[0]!.hub as { credentials?: string }).credentials;
+      return t;
+    };
+    const m = await installCloudMocks("hub-input");
+    const sc = new SuperCluster("h", {
+      topology: declaration(),
+      targets: { aws: new AwsTarget({ allowedCidrs: ["192.0.2.0/24"] }) },
+      hubCredentials: { site: pulumi.secret(CREDS), edge: pulumi.secret(CREDS.replace("SUAMOCKSEED", "SUAOTHER")) },
+    });
+    await resolve(sc.clientUrls);
+    await settle(m.registered);
+    assert.equal(plain(named(m, "h-site-site-1-hub-creds").inputs.content), CREDS);
+    assert.match(plain(named(m, "h-edge-edge-hub-creds").inputs.content), /SUAOTHER/);
+    assert.ok(m.secretInputs.get("h-edge-edge-hub-creds")?.has("content"));
+    assert.match(remoteOf(plain(named(m, "h-edge-edge-config").inputs.content)), /credentials: "\/etc\/natsfleet\/hub.creds"/);
+
+    // the Pulumi program takes them from natsfleet:hubCredentials
+    const p = await installCloudMocks("hub-program", {
+      "natsfleet:topology": JSON.stringify(declaration()),
+      "natsfleet:allowedCidrs": JSON.stringify(["192.0.2.0/24"]),
+      "natsfleet:hubCredentials": JSON.stringify({ edge: CREDS }),
+    });
+    const out = program();
+    await resolve(out.clientUrls);
+    await settle(p.registered);
+    assert.equal(plain(named(p, "hosted-edge-edge-hub-creds").inputs.content), CREDS);
+    assert.ok(p.secretInputs.get("hosted-edge-edge-hub-creds")?.has("content"));
+    assert.ok(!p.registered.some((r) => r.name.startsWith("hosted-site-site-0-hub-creds")), "site has no credentials");
+
+    // names that cannot take them
+    assert.throws(
+      () => new SuperCluster("bad", { topology: declaration(), targets: { aws: new AwsTarget() }, hubCredentials: { nope: "x" } }),
+      /hubCredentials\.nope: no cluster or leaf node named "nope" has an external hub \(those with one: site, edge\)/,
+    );
+    const local = topology("local", {}, credsFile);
+    assert.throws(
+      () => new SuperCluster("bad", { topology: local, local: { stateDir: dir }, hubCredentials: { edge: "x" } }),
+      /hubCredentials\.edge: edge runs on target local, which reads a \.creds file/,
+    );
   });
 
   it("local: the config points at the declared file; a missing one fails naming the path", async () => {
