@@ -460,6 +460,8 @@ export class Client implements ParserSink, Deliverer {
     }
     const o = this.opts as unknown as Record<string, unknown>;
     for (const [k] of CONNECT_FIELDS) if (parsed[k] !== undefined && parsed[k] !== null) o[k] = parsed[k];
+    // headers need both ends (nats-server: server support and the client's CONNECT)
+    if (this.server.opts.noHeaderSupport) this.opts.headers = false;
     if (this.opts.protocol !== 0 && this.opts.protocol !== 1) {
       this.sendErr("invalid client protocol");
       this.close("Protocol Violation");

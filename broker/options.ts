@@ -310,6 +310,13 @@ export interface ServerOptions {
    * @config allow_non_tls
    */
   allowNonTls?: boolean;
+  /**
+   * Turn message headers off on the client port: INFO says `headers: false` and clients may
+   * not send HPUB, as with an old server. (nats-server also tells route, gateway and leaf
+   * peers; natsfleet-server keeps headers on those links.)
+   * @config no_header_support
+   */
+  noHeaderSupport?: boolean;
 
   /** Client authentication and default permissions. */
   authorization?: AuthorizationOptions;

@@ -617,7 +617,7 @@ export class Server extends EventEmitter<ServerEvents> {
       go: `natsfleet ${VERSION} node ${process.version}`,
       host: o.host,
       port: this.port,
-      headers: true,
+      headers: !o.noHeaderSupport,
     };
     if (o.clientAdvertise) {
       // nats-server shows the advertised address (the listen port when it names none).

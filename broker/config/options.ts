@@ -70,7 +70,6 @@ export const IGNORED_TOP_LEVEL_KEYS: readonly string[] = [
   "max_subscription_tokens",
   "default_js_domain",
   "ocsp",
-  "no_header_support",
   "resolver_tls",
 ];
 
@@ -162,6 +161,7 @@ function topLevelHandlers(t: TopLevel, env: ConfigEnv): Record<string, Handler> 
     server_tags: (v, _e, n) => (o.serverTags = stringList(v, n)),
     tls: (v, _e, n) => (o.tls = parseTls(v, n, ctx)),
     allow_non_tls: (v, _e, n) => (o.allowNonTls = bool(v, n)),
+    no_header_support: (v, _e, n) => (o.noHeaderSupport = bool(v, n)),
     authorization: (v, _e, n) => (o.authorization = parseClientAuthorization(v, n)),
     no_auth_user: (v, e, n) => {
       o.noAuthUser = str(v, n);

@@ -278,6 +278,7 @@ const SERVER = obj<ServerOptionsInput>({
   authorization: AUTHORIZATION,
   noAuthUser: nonEmpty,
   allowNonTls: bool,
+  noHeaderSupport: bool,
   accounts: list(ACCOUNT),
   systemAccount: nonEmpty,
   noSystemAccount: bool,

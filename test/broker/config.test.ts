@@ -615,8 +615,10 @@ describe("config options (optionsFromConfig)", () => {
 
     it("accepts the other harmless nats-server keys with a warning", () => {
       const text = "store_dir: /tmp/x\nsyslog: true\nprof_port: 6060\nmax_traced_msg_len: 10\nno_header_support: false\nlog_size_limit: 1MB";
-      const { warnings } = load(text);
-      assert.equal(warnings.length, 6);
+      const { options, warnings } = load(text);
+      // no_header_support and allow_non_tls are supported now: no warning, an option
+      assert.equal(warnings.length, 5, warnings.join("\n"));
+      assert.equal(options.noHeaderSupport, false);
       assert.equal(warnings[1], 't.conf:2:1: "syslog" is not supported by natsfleet-server yet; ignored');
     });
 

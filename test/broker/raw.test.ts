@@ -269,6 +269,20 @@ for (const kind of SERVER_KINDS) {
         c.send(CONNECT_QUIET + `HPUB foo 18 23\r\n${HDR}hello\r\n`);
         assert.strictEqual(await closedWith(c), "");
       });
+
+      it("no_header_support: INFO says headers false; HPUB closes even after CONNECT headers:true; no_responders is refused", async () => {
+        const s = await start([], "no_header_support: true\n");
+        const c = await open(s);
+        assert.strictEqual(c.info().headers, false);
+        c.send(CONNECT_QUIET + "SUB foo 1\r\nPUB foo 2\r\nhi\r\n");
+        assert.strictEqual(await c.sync(), "MSG foo 1 2\r\nhi\r\nPONG\r\n");
+        const h = await open(s);
+        h.send(CONNECT_HDRS + `HPUB foo 18 23\r\n${HDR}hello\r\n`);
+        assert.strictEqual(await closedWith(h), "");
+        const nr = await open(s);
+        nr.send(`CONNECT {"verbose":false,"headers":true,"no_responders":true}\r\n`);
+        assert.strictEqual(await closedWith(nr), err("no responders requires headers support"));
+      });
     });
 
     describe("queue groups, UNSUB max, echo", () => {
