@@ -67,6 +67,8 @@ export function whenClientSpeaks(sock: Socket, timeoutMs: number, then: (first: 
   timer.unref();
   sock.on("readable", onReadable);
   sock.once("close", () => finish(undefined));
+  // a reset while we wait must not go unhandled; the reader that takes over sees the close
+  sock.on("error", () => undefined);
 }
 
 /**
@@ -94,8 +96,9 @@ export function asStream(sock: Socket): Socket {
     if (!d.push(c)) sock.pause();
   });
   sock.once("end", () => d.push(null));
+  // the TLS socket learns of a reset by the close; an 'error' here would have no listener
   sock.once("close", () => d.destroy());
-  sock.on("error", (e) => d.destroy(e));
+  sock.on("error", () => d.destroy());
   // what net.Socket callers read besides the stream (remote address for logs and /connz)
   Object.defineProperties(d, {
     remoteAddress: { get: () => sock.remoteAddress },
