@@ -11,7 +11,7 @@ import { DEFAULT_SYSTEM_ACCOUNT, secretKeys, serviceUsers } from "./names";
 import { checkAccounts } from "./accounts";
 import { targetModel, tlsModel } from "./targets";
 import { assignServers } from "./servers";
-import { dnsModel } from "./dns";
+import { dnsModel, dnsPlan } from "./dns";
 import { externalHubModel } from "./external-hub";
 
 // Where these were first defined; other modules import them from here.
@@ -170,7 +170,7 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
 
   const dns = dnsModel(d, issues);
 
-  return {
+  const topology: Topology = {
     name: d.name,
     broker: defaultBroker as Topology["broker"],
     accounts: accounts.models,
@@ -181,6 +181,17 @@ function buildModel(d: TopologyDeclaration, issues: IssueList): Topology {
     secrets,
     ...(dns ? { dns } : {}),
   };
+  // the DNS checks that need built clusters (one client port per name, monitoring for health
+  // checks), so `natsfleet validate` reports them and not only a deployment
+  if (dns && issues.empty) {
+    try {
+      dnsPlan(topology);
+    } catch (e) {
+      if (!(e instanceof TopologyError)) throw e;
+      for (const i of e.issues) issues.add(i.path, i.message);
+    }
+  }
+  return topology;
 }
 
 function valueOf(v: string | undefined): { value?: string } {

@@ -5,9 +5,9 @@
  */
 import { strict as assert } from "assert";
 import { checkTopology, validateTopology } from "../../../components/topology/validate";
-import { formatIssue, TopologyError } from "../../../components/topology/errors";
-import { dnsPlan } from "../../../components/topology/dns";
-import type { Topology } from "../../../components/topology/model";
+import { formatIssue, IssueList, TopologyError } from "../../../components/topology/errors";
+import { dnsModel, dnsPlan } from "../../../components/topology/dns";
+import type { Topology, TopologyDeclaration } from "../../../components/topology/model";
 
 type Decl = Record<string, any>;
 
@@ -131,19 +131,23 @@ describe("topology dns: plan", () => {
     assert.deepEqual(planProblems(validateTopology(d), "gcp"), ["dns: natsfleet:dnsProvider is gcp but no cluster runs on gcp; its zone would answer with no cluster"]);
   });
 
-  it("needs one client port behind the client name and behind each cluster's name", () => {
+  it("needs one client port behind the client name and behind each cluster's name (reported by validation)", () => {
     const d = base();
     d.clusters.splice(1, 0, { name: "use2", target: "aws", region: "us-east-2", servers: 1, ports: { client: 4333 } });
-    assert.deepEqual(planProblems(validateTopology(d)), ["dns.name: clusters use1 (4222), use2 (4333), ew1 (4222) answer for nats.example.com with different client ports; one name carries one port"]);
+    const expected = ["dns.name: clusters use1 (4222), use2 (4333), ew1 (4222) answer for nats.example.com with different client ports; one name carries one port"];
+    // `natsfleet validate` reports it, not only a deployment
+    assert.deepEqual(problems(d), expected);
     // the other cloud's clusters answer for the client name too, whichever cloud holds the zone
-    assert.deepEqual(planProblems(validateTopology(d), "gcp"), planProblems(validateTopology(d)));
+    const built: Topology = { ...validateTopology({ ...d, dns: undefined }), dns: dnsModel(d as TopologyDeclaration, new IssueList())! };
+    assert.deepEqual(planProblems(built), expected);
+    assert.deepEqual(planProblems(built, "gcp"), expected);
     // a local cluster has no DNS name: its port is its own business
     const local = base();
     local.clusters[2].ports = { client: 5222 };
     assert.equal(dnsPlan(validateTopology(local))!.clientPort, 4222);
     const mixed = base();
     mixed.clusters[1].servers = [{ ports: { client: 4222 } }, { ports: { client: 4223 } }];
-    assert.deepEqual(planProblems(validateTopology(mixed)), ["clusters[1].ports: servers use client ports 4222, 4223; ew1.nats.example.com is one name, so its servers need one client port"]);
+    assert.deepEqual(problems(mixed), ["clusters[1].ports: servers use client ports 4222, 4223; ew1.nats.example.com is one name, so its servers need one client port"]);
   });
 
   it("needs a monitoring port on every aws/gcp server, on either cloud, for the health checks", () => {
