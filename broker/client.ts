@@ -15,6 +15,7 @@ import { ClientPermissions, pubViolation, subViolation, isReservedReply, replyVi
 import { clientGone } from "./auth/session";
 import { Pinger, pingTarget } from "./peer/pinger";
 import { endSocket, WriteDeadline } from "./peer/socket";
+import { traceIn, traceOut, tracePayload } from "./trace";
 import { MappedSubject, Remapper } from "./accounts/mapping";
 
 const CLIENT_OPS = [Op.CONNECT, Op.PUB, Op.HPUB, Op.SUB, Op.UNSUB, Op.PING, Op.PONG, Op.OK, Op.ERR, Op.INFO];
@@ -251,6 +252,7 @@ export class Client implements ParserSink, Deliverer {
 
   onOp(op: Op, p: Parser): boolean {
     if (this.closed) return false;
+    if (this.server.log.traceEnabled) traceIn(this, p);
     if (op !== Op.CONNECT && !this.connectReceived && this.server.authRequired() && !this.admitWithoutConnect()) return false;
     switch (op) {
       case Op.CONNECT:
@@ -285,6 +287,7 @@ export class Client implements ParserSink, Deliverer {
 
   onMsgArgs(op: Op, p: Parser): number {
     if (this.closed) return -1;
+    if (this.server.log.traceEnabled) traceIn(this, p);
     if (!this.connectReceived && this.server.authRequired() && !this.admitWithoutConnect()) return -1;
     const m = this.msg;
     let size: number;
@@ -320,6 +323,7 @@ export class Client implements ParserSink, Deliverer {
 
   onMsgPayload(op: Op, p: Parser, buf: Buffer, start: number, end: number): boolean {
     if (this.closed) return false;
+    if (this.server.log.traceEnabled) tracePayload(this, buf, start, end);
     const m = this.msg;
     const line = p.line;
     m.line = line;
@@ -551,6 +555,7 @@ export class Client implements ParserSink, Deliverer {
   }
 
   private processPing(): boolean {
+    if (this.server.log.traceEnabled) traceOut(this, "PONG");
     this.out.ascii("PONG\r\n");
     this.markDirty();
     this.lastPingIn = Date.now();
@@ -599,6 +604,7 @@ export class Client implements ParserSink, Deliverer {
       if (perms.tracksReplies && m.re > m.rs) perms.trackReply(m.reply);
     }
     const out = this.out;
+    const mark = out.len;
     const withHdr = m.hdr >= 0 && this.opts.headers;
     if (withHdr) out.bytes(HMSG_, 0, 5);
     else out.bytes(MSG_, 0, 4);
@@ -620,6 +626,7 @@ export class Client implements ParserSink, Deliverer {
       ds += m.hdr; // strip headers for a client that cannot read them
     }
     out.int(m.de - ds);
+    if (this.server.log.traceEnabled) traceOut(this, out.buf.toString("latin1", mark, out.len));
     out.crlf();
     out.bytes(m.data, ds, m.de);
     out.crlf();
@@ -637,17 +644,20 @@ export class Client implements ParserSink, Deliverer {
   }
 
   sendOK(): void {
+    if (this.server.log.traceEnabled) traceOut(this, "OK");
     this.out.ascii("+OK\r\n");
     this.markDirty();
   }
 
   sendErr(text: string): void {
+    if (this.server.log.traceEnabled) traceOut(this, `-ERR '${text}'`);
     this.out.ascii(`-ERR '${text}'\r\n`);
     this.markDirty();
   }
 
   /** A protocol line from a timer, outside any read: flushed on its own. */
   private sendOutOfBand(line: string): void {
+    if (this.server.log.traceEnabled) traceOut(this, line.trimEnd());
     this.out.ascii(line);
     this.markDirty();
     this.server.scheduleFlush();

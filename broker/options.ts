@@ -361,6 +361,11 @@ export interface ServerOptions {
   debug: boolean;
   /** Log every protocol line (trace). */
   trace: boolean;
+  /**
+   * Cut traced message payloads after this many bytes (0: whole payloads).
+   * @config max_traced_msg_len
+   */
+  maxTracedMsgLen?: number;
   /** Config file this came from, if any: `reload()` with no argument re-reads it. @config - */
   configFile?: string;
 

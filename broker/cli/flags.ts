@@ -79,7 +79,7 @@ Logging Options:
     -s, --syslog                     Accepted, ignored (no syslog support)
     -r, --remote_syslog <addr>       Accepted, ignored
         --log_size_limit <limit>     Accepted, ignored
-        --max_traced_msg_len <len>   Accepted, ignored
+        --max_traced_msg_len <len>   Cut traced payloads after <len> bytes
 
 JetStream Options (accepted, ignored: natsfleet-server has no JetStream yet):
     -js, --jetstream                 Enable JetStream functionality
@@ -308,7 +308,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
       case "s": case "syslog": if (v) ignored(u, "(syslog) is not supported by natsfleet-server"); break;
       case "r": case "remote_syslog": ignored(u, "(remote syslog) is not supported by natsfleet-server"); break;
       case "log_size_limit": ignored(u, "(log rotation) is not supported by natsfleet-server"); break;
-      case "max_traced_msg_len": ignored(u, "is not supported by natsfleet-server"); break;
+      case "max_traced_msg_len": o.maxTracedMsgLen = v as number; break;
       case "profile": ignored(u, "(Go profiling) does not apply to natsfleet-server"); break;
       case "sl": case "signal":
         out.signal = v as string;

@@ -61,7 +61,6 @@ export const IGNORED_TOP_LEVEL_KEYS: readonly string[] = [
   "logfile_size_limit",
   "log_size_limit",
   "prof_port",
-  "max_traced_msg_len",
   "disable_sublist_cache",
   "no_sublist_cache",
   "connect_error_reports",
@@ -162,6 +161,7 @@ function topLevelHandlers(t: TopLevel, env: ConfigEnv): Record<string, Handler> 
     tls: (v, _e, n) => (o.tls = parseTls(v, n, ctx)),
     allow_non_tls: (v, _e, n) => (o.allowNonTls = bool(v, n)),
     no_header_support: (v, _e, n) => (o.noHeaderSupport = bool(v, n)),
+    max_traced_msg_len: (v, _e, n) => (o.maxTracedMsgLen = intIn(v, n, 0, Number.MAX_SAFE_INTEGER)),
     authorization: (v, _e, n) => (o.authorization = parseClientAuthorization(v, n)),
     no_auth_user: (v, e, n) => {
       o.noAuthUser = str(v, n);

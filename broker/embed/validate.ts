@@ -279,6 +279,7 @@ const SERVER = obj<ServerOptionsInput>({
   noAuthUser: nonEmpty,
   allowNonTls: bool,
   noHeaderSupport: bool,
+  maxTracedMsgLen: count,
   accounts: list(ACCOUNT),
   systemAccount: nonEmpty,
   noSystemAccount: bool,

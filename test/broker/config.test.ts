@@ -616,9 +616,10 @@ describe("config options (optionsFromConfig)", () => {
     it("accepts the other harmless nats-server keys with a warning", () => {
       const text = "store_dir: /tmp/x\nsyslog: true\nprof_port: 6060\nmax_traced_msg_len: 10\nno_header_support: false\nlog_size_limit: 1MB";
       const { options, warnings } = load(text);
-      // no_header_support and allow_non_tls are supported now: no warning, an option
-      assert.equal(warnings.length, 5, warnings.join("\n"));
+      // no_header_support and max_traced_msg_len are supported now: no warning, an option
+      assert.equal(warnings.length, 4, warnings.join("\n"));
       assert.equal(options.noHeaderSupport, false);
+      assert.equal(options.maxTracedMsgLen, 10);
       assert.equal(warnings[1], 't.conf:2:1: "syslog" is not supported by natsfleet-server yet; ignored');
     });
 
