@@ -327,9 +327,13 @@ export class Server extends EventEmitter<ServerEvents> {
     const listener = this.listener;
     this.listener = null;
     const closing = listener ? new Promise<void>((r) => listener.close(() => r())) : Promise.resolve();
+    // Routes, gateways and leaf links go first (as nats-server closes everything in one sweep):
+    // a peer must drop our client URL from its connect_urls before our clients, reconnecting
+    // to it, read its INFO.
+    const addonsClosing = this.addons.map((addon) => addon.close());
     for (const c of [...this.clients.values()]) c.close("Server Shutdown");
     await closing;
-    for (const addon of this.addons) await addon.close();
+    await Promise.all(addonsClosing);
     this.removeFiles();
     this.log.info(`Server Exiting..`);
     this.log.close();
