@@ -289,22 +289,17 @@ export function crossAccounts(server: Server, from: Deliverer, acc: Account, m: 
 }
 
 /**
- * Responses published on another server of the cluster: an internal subscription on this
- * server's `_R_.` prefix in the exporting account gives the routes interest in them, so they
- * come back here, where the requester's mapping lives. Local responses are handled in
- * crossAccounts without it.
+ * An internal subscription that takes the messages a route brings in and handles a copy on the
+ * next tick: delivery is not re-entrant, and the input buffer is reused once it returns.
  */
-class ResponseCatcher implements Deliverer {
+abstract class RouteCatcher implements Deliverer {
   readonly cid = 0;
   readonly kind = Kind.LEAF;
-  readonly kindName = "Service Responses";
+  abstract readonly kindName: string;
   readonly closed = false;
   private pending = false;
 
-  constructor(
-    private readonly server: Server,
-    private readonly account: Account,
-  ) {}
+  constructor(protected readonly server: Server) {}
 
   deliver(): boolean {
     return false;
@@ -318,17 +313,47 @@ class ResponseCatcher implements Deliverer {
     if (!this.pending) return false;
     this.pending = false;
     const src = this.server.routingFrom;
-    if (src === null || src.kind !== Kind.ROUTER) return false;
-    // Delivery is not re-entrant and the input buffer is reused: copy, then answer next tick.
-    const copy = retarget(m, m.subject, "");
+    if (src === null || src.kind !== Kind.ROUTER || !this.accepts(src)) return false;
+    const copy = this.retarget(m);
     copy.data = Buffer.from(m.data.subarray(m.ds, m.de));
     copy.ds = 0;
     copy.de = copy.data.length;
-    setImmediate(() => this.respond(copy));
+    setImmediate(() => this.handle(copy));
     return true;
   }
 
-  private respond(m: InMsg): void {
+  /** Whether a message from this route-kind sender is for us. */
+  protected accepts(_src: Deliverer): boolean {
+    return true;
+  }
+
+  /** The message as it is to be handled (subject and reply), before its payload is copied. */
+  protected abstract retarget(m: InMsg): InMsg;
+
+  protected abstract handle(copy: InMsg): void;
+}
+
+/**
+ * Responses published on another server of the cluster: an internal subscription on this
+ * server's `_R_.` prefix in the exporting account gives the routes interest in them, so they
+ * come back here, where the requester's mapping lives. Local responses are handled in
+ * crossAccounts without it.
+ */
+class ResponseCatcher extends RouteCatcher {
+  readonly kindName = "Service Responses";
+
+  constructor(
+    server: Server,
+    private readonly account: Account,
+  ) {
+    super(server);
+  }
+
+  protected retarget(m: InMsg): InMsg {
+    return retarget(m, m.subject, "");
+  }
+
+  protected handle(m: InMsg): void {
     const links = this.account.links;
     const p = links?.responses.get(m.subject);
     if (!links || !p) return;
@@ -353,42 +378,29 @@ const LOCAL_ONLY: Deliverer = { cid: 0, kind: Kind.ROUTER, kindName: "Account Im
  * A stream import's interest in the exporting account: routes then send this server the
  * exporter's messages published elsewhere in the cluster, crossed here into the importer.
  */
-class StreamCatcher implements Deliverer {
-  readonly cid = 0;
-  readonly kind = Kind.LEAF;
+class StreamCatcher extends RouteCatcher {
   readonly kindName = "Stream Import";
-  readonly closed = false;
-  private pending = false;
 
   constructor(
-    private readonly server: Server,
+    server: Server,
     private readonly route: StreamRoute,
-  ) {}
-
-  deliver(): boolean {
-    return false;
+  ) {
+    super(server);
   }
 
-  collect(): void {
-    this.pending = true;
+  /** Crossed copies come back as LOCAL_ONLY deliveries: not again. */
+  protected override accepts(src: Deliverer): boolean {
+    return src !== LOCAL_ONLY;
   }
 
-  flushCollected(m: InMsg): boolean {
-    if (!this.pending) return false;
-    this.pending = false;
-    const src = this.server.routingFrom;
-    if (src === null || src.kind !== Kind.ROUTER || src === LOCAL_ONLY) return false;
+  protected retarget(m: InMsg): InMsg {
     const r = this.route;
-    const subject = r.to ? mapSubject(m.subject, r.pattern, r.to) : r.prefix + m.subject;
-    const copy = retarget(m, subject, m.reply);
-    copy.data = Buffer.from(m.data.subarray(m.ds, m.de));
-    copy.ds = 0;
-    copy.de = copy.data.length;
-    setImmediate(() => {
-      this.server.routeMessage(LOCAL_ONLY, r.into, copy);
-      this.server.scheduleFlush();
-    });
-    return true;
+    return retarget(m, r.to ? mapSubject(m.subject, r.pattern, r.to) : r.prefix + m.subject, m.reply);
+  }
+
+  protected handle(copy: InMsg): void {
+    this.server.routeMessage(LOCAL_ONLY, this.route.into, copy);
+    this.server.scheduleFlush();
   }
 }
 
