@@ -13,7 +13,8 @@ import { GatewayConn, GatewayInfo, GatewayLink } from "./conn";
 import { ClusterInterest } from "./interest";
 import { RemoteGateway, dial, CONNECT_DELAY_MS, RECONNECT_DELAY_MS } from "./remotes";
 import { ReplyTracker, ReplySender } from "./replies";
-import { GatewayTls, loadGatewayTls, acceptGatewayTls, dialGatewayTls } from "./tls";
+import { GatewayTls, loadGatewayTls, dialGatewayTls } from "./tls";
+import { acceptPeer } from "../tls";
 import { InterestAnnouncer } from "./announce";
 import { GatewayRouteHooks, peerGatewayURLs, routeByHash, routeList, sendOverRoute } from "./routes";
 import {
@@ -757,17 +758,7 @@ export class GatewayAddon implements ServerAddon, GatewayLink, ReplySender {
       sock.destroy();
       return;
     }
-    const t = this.tls;
-    if (!t) {
-      this.createInbound(sock);
-      return;
-    }
-    const where = `${stripV4Mapped(sock.remoteAddress ?? "")}:${sock.remotePort ?? 0}`;
-    sock.on("error", () => undefined);
-    acceptGatewayTls(sock, t).then(
-      (s) => (this.running ? this.createInbound(s) : s.destroy()),
-      (e: Error) => this.server.log.error(`${where} - Gateway TLS handshake error: ${e.message}`),
-    );
+    acceptPeer(sock, this.tls, () => this.running, (msg) => this.server.log.error(msg), "Gateway", (s) => this.createInbound(s));
   }
 
   private createInbound(sock: net.Socket): void {

@@ -5,7 +5,7 @@
  * The mechanics live in the shared broker/tls module.
  */
 import type { TlsOptions } from "../options";
-import { loadTls, acceptTls, dialTls, LoadedTls } from "../tls";
+import { loadTls, dialTls, LoadedTls } from "../tls";
 
 /** Certificate material, read when the gateway starts or reloads. */
 export type GatewayTls = LoadedTls;
@@ -15,5 +15,4 @@ export function loadGatewayTls(t: TlsOptions, where: string): GatewayTls {
   return loadTls(t, `${where} tls`, true);
 }
 
-export const acceptGatewayTls = acceptTls;
 export const dialGatewayTls = dialTls;

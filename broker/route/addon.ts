@@ -15,7 +15,8 @@ import { RouteInfo, RouteConnect } from "./info";
 import { LocalInterest, InterestEntry, interestLine, isLocalInterest, permitted } from "./interest";
 import { RouteURL, parseRouteURL, hostKey, routeIP } from "./url";
 import { ownClientURLs, mergeURLs } from "./connect-urls";
-import { RouteTls, loadRouteTls, acceptTls } from "./tls";
+import { RouteTls, loadRouteTls } from "./tls";
+import { acceptPeer } from "../tls";
 import { RouteDialer, RECONNECT_MS, backoff, redact } from "./dialer";
 import { RouteIdentity, routeInfo, routeConnect } from "./hello";
 import { gatewayHooks, setPeerLeafnodeURLs } from "./peers";
@@ -185,17 +186,7 @@ export class RouteAddon implements ServerAddon, RouteManager, InterestListener {
       sock.destroy();
       return;
     }
-    const t = this.tls;
-    if (!t) {
-      this.newConn(sock, null, false);
-      return;
-    }
-    const where = `${(sock.remoteAddress ?? "").replace(/^::ffff:/, "")}:${sock.remotePort ?? 0}`;
-    sock.on("error", () => undefined);
-    acceptTls(sock, t).then(
-      (s) => (this.running ? this.newConn(s, null, false) : s.destroy()),
-      (e: Error) => this.server.log.error(`${where} - Route TLS handshake error: ${e.message}`),
-    );
+    acceptPeer(sock, this.tls, () => this.running, (msg) => this.server.log.error(msg), "Route", (s) => this.newConn(s, null, false));
   }
 
   private newConn(sock: net.Socket, url: RouteURL | null, configured: boolean): RouteConn {

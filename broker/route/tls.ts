@@ -8,7 +8,7 @@
 import type { TlsOptions } from "../options";
 import { loadTls, LoadedTls } from "../tls";
 
-export { acceptTls, dialTls } from "../tls";
+export { dialTls } from "../tls";
 
 /** Certificate material read once per (re)configuration. */
 export type RouteTls = LoadedTls;

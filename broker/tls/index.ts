@@ -190,3 +190,21 @@ export function tlsInfoFields(t: LoadedTls | null): { tls_required?: true; tls_v
   if (!t) return {};
   return t.verify ? { tls_required: true, tls_verify: true } : { tls_required: true };
 }
+
+/**
+ * An accepted inter-server socket (route, gateway): through the TLS handshake first when the
+ * listener has TLS, then to `create` unless the listener stopped meanwhile. A failed handshake
+ * is logged, in the words of `kind` ("Route", "Gateway"), and never thrown.
+ */
+export function acceptPeer(sock: net.Socket, t: LoadedTls | null, running: () => boolean, logError: (msg: string) => void, kind: string, create: (s: net.Socket) => void): void {
+  if (!t) {
+    create(sock);
+    return;
+  }
+  const where = `${(sock.remoteAddress ?? "").replace(/^::ffff:/, "")}:${sock.remotePort ?? 0}`;
+  sock.on("error", () => undefined);
+  acceptTls(sock, t).then(
+    (s) => (running() ? create(s) : s.destroy()),
+    (e: Error) => logError(`${where} - ${kind} TLS handshake error: ${e.message}`),
+  );
+}
