@@ -1,30 +1,12 @@
 /**
  * Shared test helpers for components tests: free loopback ports and process cleanup.
  */
-import * as net from "net";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-/** `n` distinct ports that were free a moment ago (bound to 0 on 127.0.0.1, then released). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const s = net.createServer();
-      servers.push(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => resolve());
-      });
-      ports.push((s.address() as net.AddressInfo).port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
+/** Free loopback ports: the one implementation, which never hands out a port twice in a row. */
+export { freePorts } from "../helpers/ports";
 
 /** A fresh temporary folder, removed by `removeDir`. */
 export function tempDir(prefix: string): string {

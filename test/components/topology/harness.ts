@@ -7,13 +7,13 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import type { Ports, Topology } from "../../../components/topology/model";
 import { LISTENERS, allServers } from "../../../components/topology/model";
 import { withServerPorts } from "../../../components/topology/ports";
 import { render } from "../../../components/topology/render";
+import { freePorts } from "../../helpers/ports";
 import { localAddresses } from "../../../components/topology/addresses";
 
 /** How to start a broker: `command ...args -c <file>`. */
@@ -58,23 +58,8 @@ export const NATSFLEET_SERVER: BrokerBinary = {
   ...(fs.existsSync(path.join(REPO, "dist/broker/main.js")) ? {} : { unavailable: "dist/broker/main.js is missing (run `npm run build` once the broker exists)" }),
 };
 
-/** Reserve `n` distinct free loopback ports (all held open together, then released). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const s = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => resolve());
-      });
-      servers.push(s);
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
+/** Free loopback ports: the one implementation, which never hands out a port twice in a row. */
+export { freePorts };
 
 /** The model with every opened listener of every server moved to a free port. */
 export async function onFreePorts(model: Topology): Promise<Topology> {
