@@ -113,6 +113,21 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   return code;
 }
 
+/** A run whose output was kept rather than printed. */
+export interface CapturedRun {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+/** Run the CLI in `cwd` keeping what it prints: for tests and generated docs. */
+export async function runCaptured(argv: string[], cwd: string): Promise<CapturedRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), cwd });
+  return { code, out, err };
+}
+
 async function dispatch(argv: string[], io: CliIO): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "help" || first === "--help" || first === "-h") return help(first === "help" ? rest[0] : undefined, io);

@@ -8,7 +8,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { command as planCommand } from "../cli/plan";
+import { runCaptured } from "../cli/main";
 import { unifiedDiff } from "./unified-diff";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -67,11 +67,9 @@ function configPart(stack: string): string {
 
 /** `natsfleet plan <before> <after>` exactly as the CLI prints it (no colour). */
 async function plan(before: string, after: string): Promise<string> {
-  const lines: string[] = [];
-  const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), cwd: ROOT };
-  const code = await planCommand.run([stackFile(before), stackFile(after), "--no-color"], io);
-  if (code !== 0) throw new Error(`natsfleet plan ${stackFile(before)} ${stackFile(after)} failed:\n${lines.join("\n")}`);
-  return lines.join("\n");
+  const r = await runCaptured(["plan", stackFile(before), stackFile(after), "--no-color"], ROOT);
+  if (r.code !== 0) throw new Error(`natsfleet plan ${stackFile(before)} ${stackFile(after)} failed:\n${[...r.out, ...r.err].join("\n")}`);
+  return r.out.join("\n");
 }
 
 export async function evolutionGuide(): Promise<string> {

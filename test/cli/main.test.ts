@@ -8,8 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main } from "../../cli/main";
-import type { CliIO } from "../../cli/command";
+import { runCaptured } from "../../cli/main";
 import { loadTopology } from "../../components/topology/load";
 import { localAddresses } from "../../components/topology/addresses";
 import { render } from "../../components/topology/render";
@@ -23,11 +22,7 @@ interface Run {
 }
 
 async function run(argv: string[], cwd = REPO): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), cwd };
-  const code = await main(argv, io);
-  return { code, out, err };
+  return runCaptured(argv, cwd);
 }
 
 describe("natsfleet CLI", function () {

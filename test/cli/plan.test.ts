@@ -6,8 +6,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { main } from "../../cli/main";
-import type { CliIO } from "../../cli/command";
+import { runCaptured } from "../../cli/main";
 import { colourWanted } from "../../components/plan/format";
 import { tempDir, removeDir } from "../components/helpers";
 
@@ -15,11 +14,7 @@ const FIXTURES = path.resolve(__dirname, "../components/plan/fixtures");
 const GOLDEN = path.resolve(__dirname, "../components/plan/golden");
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), cwd };
-  const code = await main(argv, io);
-  return { code, out, err };
+  return runCaptured(argv, cwd);
 }
 
 describe("natsfleet plan (CLI)", function () {

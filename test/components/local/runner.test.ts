@@ -5,8 +5,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { main } from "../../../cli/main";
-import type { CliIO } from "../../../cli/command";
+import { runCaptured } from "../../../cli/main";
 import { listServers, serverFiles } from "../../../components/local/processes";
 import { freePorts, tempDir, removeDir, pidAlive, killAll } from "../helpers";
 
@@ -17,11 +16,7 @@ interface Run {
 }
 
 async function cli(cwd: string, ...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), cwd };
-  const code = await main(argv, io);
-  return { code, out, err };
+  return runCaptured(argv, cwd);
 }
 
 /** Explicit free ports for every listener of `n` servers. */

@@ -8,19 +8,14 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { main } from "../../../cli/main";
-import type { CliIO } from "../../../cli/command";
+import { runCaptured } from "../../../cli/main";
 import { listServers, serverFiles, stopServer } from "../../../components/local/processes";
 import { validateTopology } from "../../../components/topology/validate";
 import { liveDrift, ServerSnapshot, monitorUrls } from "../../../components/plan/live";
 import { freePorts, tempDir, removeDir, killAll, sleep } from "../helpers";
 
 async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), cwd };
-  const code = await main(argv, io);
-  return { code, out, err };
+  return runCaptured(argv, cwd);
 }
 
 /** Explicit ports for every listener of the given groups, all from one freePorts call (separate calls may hand out a port twice). */
