@@ -49,8 +49,6 @@ export class AwsTarget implements Target {
   private readonly regions = new WeakMap<pulumi.Resource, Map<string, AwsRegion>>();
   private readonly networks = new WeakMap<pulumi.Resource, Map<string, AwsNetwork>>();
   private readonly groups = new Map<string, AllocatedGroup>();
-  /** Allocations by SuperCluster and group name, for the DNS records (made under the SuperCluster too). */
-  private readonly byGroup = new WeakMap<pulumi.Resource, Map<string, AllocatedGroup>>();
 
   constructor(private readonly given: AwsTargetOptions = {}) {}
 
@@ -107,11 +105,7 @@ export class AwsTarget implements Target {
       servers.set(s.name, server);
       if (group.externalHub?.credentials) (alloc.credentialsFiles ??= {})[s.name] = VM_CREDS_FILE;
     }
-    const allocated = { region, network, sg, servers };
-    this.groups.set(prefix, allocated);
-    let byName = this.byGroup.get(parent);
-    if (!byName) this.byGroup.set(parent, (byName = new Map()));
-    byName.set(group.name, allocated);
+    this.groups.set(prefix, { region, network, sg, servers });
     return alloc;
   }
 
@@ -137,8 +131,8 @@ export class AwsTarget implements Target {
         if (!r) throw new Error(`aws target: no provider for ${region}; dns runs after allocate`);
         return r.provider;
       },
-      securityGroup: (cluster) => this.allocatedUnder(req.parent, cluster).sg,
-      tags: req.own[0] ? this.allocatedUnder(req.parent, req.own[0].group.name).region.tags : {},
+      securityGroup: (cluster) => this.allocatedUnder(req.prefix, cluster).sg,
+      tags: req.own[0] ? this.allocatedUnder(req.prefix, req.own[0].group.name).region.tags : {},
     });
   }
 
@@ -151,13 +145,14 @@ export class AwsTarget implements Target {
     const cidrs = req.cidrs;
     if (!Array.isArray(cidrs) || cidrs.some((c) => typeof c !== "string")) throw new Error(`aws target: ${req.service} health checker ranges must be known CIDRs for security group rules`);
     return req.clusters.flatMap((c) => {
-      const g = this.allocatedUnder(req.parent, c.group.name);
+      const g = this.allocatedUnder(req.prefix, c.group.name);
       return healthCheckerRules(c, g.sg.id, { cidrs: cidrs as string[] }, req.service, { parent: req.parent, provider: g.region.provider }, req.prefix);
     });
   }
 
-  private allocatedUnder(parent: pulumi.Resource, cluster: string): AllocatedGroup {
-    const g = this.byGroup.get(parent)?.get(cluster);
+  /** A cluster of the SuperCluster named `superCluster`: allocate's prefix is `${superCluster}-${group}`. */
+  private allocatedUnder(superCluster: string, cluster: string): AllocatedGroup {
+    const g = this.groups.get(`${superCluster}-${cluster}`);
     if (!g) throw new Error(`aws target: cluster ${cluster} was never allocated under this SuperCluster; dns runs after deploy`);
     return g;
   }

@@ -65,8 +65,6 @@ export class GcpTarget implements Target {
   private resolved?: ResolvedGcpOptions;
   private readonly regions = new WeakMap<pulumi.Resource, Map<string, GcpRegion>>();
   private readonly groups = new Map<string, AllocatedGroup>();
-  /** Allocations by SuperCluster and group name, for the DNS records (made under the SuperCluster too). */
-  private readonly byGroup = new WeakMap<pulumi.Resource, Map<string, AllocatedGroup>>();
 
   constructor(private readonly given: GcpTargetOptions = {}) {}
 
@@ -126,11 +124,7 @@ export class GcpTarget implements Target {
       servers.set(s.name, entry);
       if (group.externalHub?.credentials) (alloc.credentialsFiles ??= {})[s.name] = VM_CREDS_FILE;
     }
-    const allocated = { region, tag, account, servers };
-    this.groups.set(prefix, allocated);
-    let byName = this.byGroup.get(parent);
-    if (!byName) this.byGroup.set(parent, (byName = new Map()));
-    byName.set(group.name, allocated);
+    this.groups.set(prefix, { region, tag, account, servers });
     return alloc;
   }
 
@@ -154,7 +148,7 @@ export class GcpTarget implements Target {
 
   /** Cloud DNS records for the topology's `dns` (see ./dns.ts). */
   dns(req: DnsRequest): DnsResult {
-    return gcpDns(req, { options: this.options, cluster: (name) => this.clusterNetwork(req.parent, name) });
+    return gcpDns(req, { options: this.options, cluster: (name) => this.clusterNetwork(req.prefix, name) });
   }
 
   /**
@@ -162,11 +156,12 @@ export class GcpTarget implements Target {
    * (Route53's, when its zone answers with these clusters): one firewall rule per cluster.
    */
   admitDnsCheckers(req: DnsCheckerRequest): pulumi.Resource[] {
-    return req.clusters.map((c) => healthCheckerFirewall(c, this.clusterNetwork(req.parent, c.group.name), req.cidrs, req.service, req.parent, req.prefix));
+    return req.clusters.map((c) => healthCheckerFirewall(c, this.clusterNetwork(req.prefix, c.group.name), req.cidrs, req.service, req.parent, req.prefix));
   }
 
-  private clusterNetwork(parent: pulumi.Resource, name: string): GcpClusterNetwork {
-    const g = this.byGroup.get(parent)?.get(name);
+  /** A cluster of the SuperCluster named `superCluster`: allocate's prefix is `${superCluster}-${group}`. */
+  private clusterNetwork(superCluster: string, name: string): GcpClusterNetwork {
+    const g = this.groups.get(`${superCluster}-${name}`);
     if (!g) throw new Error(`gcp target: cluster ${name} was never allocated under this SuperCluster; dns runs after deploy`);
     return { provider: g.region.provider, network: g.region.network, tag: g.tag };
   }
