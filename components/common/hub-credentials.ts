@@ -23,7 +23,7 @@ export function readHubCredentials(model: Topology): Map<string, string> {
     const hub: ExternalHubModel | undefined = g.externalHub;
     // contents given to the SuperCluster as a Pulumi Input are not on this machine
     if (!hub?.credentials || "input" in hub.credentials) continue;
-    const at = [...hub.path.split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)), "credentials"];
+    const at = [...hub.path, "credentials"];
     if ("contents" in hub.credentials) {
       out.set(g.name, hub.credentials.contents);
       continue;

@@ -5,7 +5,7 @@
  */
 import * as path from "path";
 import type { ExternalHubDeclaration, ExternalHubModel, HubCredentials, TargetKind, TopologyDeclaration } from "./model";
-import { IssueList, TopologyPath, formatPath } from "./errors";
+import { IssueList, TopologyPath } from "./errors";
 
 /** Schemes nats-server 2.9 dials leafnode remotes with (websocket aside: our broker has none). */
 const SCHEMES = ["nats-leaf", "nats", "tls"];
@@ -73,6 +73,6 @@ export function externalHubModel(
     ...(decl.account !== undefined ? { account: decl.account } : {}),
     tls,
     ...(decl.caFile !== undefined ? { caFile: path.resolve(decl.caFile) } : {}),
-    path: formatPath(at),
+    path: [...at],
   };
 }

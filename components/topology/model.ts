@@ -317,8 +317,8 @@ export interface ExternalHubModel {
   /** The link is TLS (a tls:// URL or a caFile). */
   tls: boolean;
   caFile?: string;
-  /** Declaration path of the hub (`leafnodes[2].hub`), for messages. */
-  path: string;
+  /** Declaration path of the hub (`["leafnodes", 2, "hub"]`), for messages. */
+  path: Array<string | number>;
 }
 
 export interface ClusterModel extends NodeGroupModel {

@@ -16,6 +16,7 @@ import type {
 import { allServers } from "./model";
 import { ConfObject, ConfValue, writeConf } from "./conf-writer";
 import { serviceUsers } from "./names";
+import { formatPath } from "./errors";
 
 type Group = ClusterModel | LeafNodeModel;
 
@@ -269,7 +270,7 @@ function renderExternalRemote(ctx: Context, hub: ExternalHubModel, server: Serve
   const remote: ConfObject = { urls: hub.urls };
   if (hub.credentials) {
     const placed = ctx.inputs.credentialsFiles?.[server.name] ?? ("file" in hub.credentials ? hub.credentials.file : undefined);
-    if (placed === undefined) ctx.problem(`${server.name}: ${hub.path}.credentials: the target placed no .creds file for this server`);
+    if (placed === undefined) ctx.problem(`${server.name}: ${formatPath([...hub.path, "credentials"])}: the target placed no .creds file for this server`);
     else remote.credentials = placed;
   }
   if (hub.account !== undefined) remote.account = hub.account;

@@ -30,10 +30,10 @@ describe("topology: external hubs", () => {
     });
     assert.ok(r.ok, r.ok ? "" : r.issues.map(formatIssue).join("\n"));
     const [c] = r.topology.clusters;
-    assert.deepStrictEqual(c!.externalHub, { urls: ["tls://connect.ngs.global"], credentials: { contents: CREDS }, account: "APP", tls: true, path: "clusters[0].hub" });
+    assert.deepStrictEqual(c!.externalHub, { urls: ["tls://connect.ngs.global"], credentials: { contents: CREDS }, account: "APP", tls: true, path: ["clusters", 0, "hub"] });
     const [l] = r.topology.leafnodes;
     assert.strictEqual(l!.hub, undefined);
-    assert.deepStrictEqual(l!.externalHub, { urls: ["nats-leaf://a:7422", "nats-leaf://b:7422"], credentials: { file: path.resolve("ngs.creds") }, tls: false, path: "leafnodes[0].hub" });
+    assert.deepStrictEqual(l!.externalHub, { urls: ["nats-leaf://a:7422", "nats-leaf://b:7422"], credentials: { file: path.resolve("ngs.creds") }, tls: false, path: ["leafnodes", 0, "hub"] });
     // no password for a link whose credentials come from the hub's operator (only the cluster's routes)
     assert.deepStrictEqual(r.topology.secrets.map((s) => s.key), ["route:c"]);
   });
